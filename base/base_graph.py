@@ -1,0 +1,82 @@
+"""The part of the computation graph shared by the VAE and the GMVAE: encoder body and p(x|z).
+
+A graph maps a batch of images x (B, H, W, C) to the terms of its negative ELBO, each a
+per-example cost in nats whose sum over terms is -ELBO(x):
+
+    -ELBO(x) = reconstruction + (the KL terms of the subclass)
+    reconstruction = -E_q[log p(x|z)]   (one Monte Carlo sample of z)
+"""
+import math
+
+import keras
+import tensorflow as tf
+
+import networks
+
+
+class BaseGraph(keras.Model):
+    """Encoder body (B, H, W, C) -> (B, hidden_dim), decoder z -> p(x|z), and a seeded noise source.
+
+    Subclasses set `term_names` and `network` ('dense' or 'cnn') and implement
+    `per_example_terms(x, training)` -> dict term name -> (B,) costs whose sum is -ELBO,
+    `latent_mean(x)` -> (B, D) posterior mean used for plots and the projector,
+    `reconstruct(x)` -> (B, H, W, C) and `sample(n)` -> (n, H, W, C) means of p(x|z).
+    """
+
+    network = 'dense'
+    term_names = ('reconstruction',)
+    hyperparameters = ('sigma', 'z_dim', 'hidden_dim', 'num_layers', 'drop_prob', 'likelihood', 'seed')
+
+    def __init__(self, image_shape, *, sigma, z_dim, hidden_dim, num_layers, drop_prob=0.0,
+                 likelihood='gaussian', seed=0, **kwargs):
+        super().__init__(**kwargs)
+        self.image_shape = tuple(image_shape)
+        self.sigma = float(sigma)
+        self.z_dim = z_dim
+        self.likelihood = likelihood
+        self.encoder = networks.encoder_body(self.network, self.image_shape, hidden_dim, num_layers,
+                                             drop_prob, name='encoder')
+        self.decoder = networks.decoder(self.network, self.image_shape, hidden_dim, num_layers,
+                                        drop_prob, name='decoder')
+        self.noise = tf.random.Generator.from_seed(seed)
+
+    @classmethod
+    def from_args(cls, args, image_shape):
+        """Build from parsed command-line arguments (the names in `hyperparameters`)."""
+        return cls(image_shape, **{name: getattr(args, name) for name in cls.hyperparameters})
+
+    def standard_normal(self, shape):
+        """eps ~ N(0, I) of `shape`, from the graph's own (checkpointed) generator."""
+        return self.noise.normal(shape)
+
+    def decode(self, z, training=False):
+        """Mean image of p(x|z): (B, z_dim) -> (B, H, W, C) in [0, 1]."""
+        return tf.sigmoid(self.decoder(z, training=training))
+
+    def reconstruction(self, x, z, training=False):
+        """-log p(x|z) in nats, summed over pixels: (B, H, W, C), (B, z_dim) -> (B,).
+
+        Gaussian: N(x | decode(z), sigma I), normalised. Bernoulli: x in {0, 1}, decoder logits.
+        """
+        logits = self.decoder(z, training=training)
+        if self.likelihood == 'bernoulli':
+            nll = tf.nn.sigmoid_cross_entropy_with_logits(labels=x, logits=logits)
+            return tf.reduce_sum(nll, axis=[1, 2, 3])
+        squared_error = tf.reduce_sum(tf.square(x - tf.sigmoid(logits)), axis=[1, 2, 3])
+        pixels = math.prod(self.image_shape)
+        return 0.5 * squared_error / self.sigma + 0.5 * pixels * math.log(2.0 * math.pi * self.sigma)
+
+    def objective(self, term_means):
+        """Scalar minimised in training, from the batch means of the terms (default: -ELBO)."""
+        return tf.add_n([term_means[name] for name in self.term_names])
+
+    def loss_terms(self, x, training=False):
+        """Batch means of each term, 'loss' (= -ELBO) and 'objective' (what is minimised)."""
+        terms = self.per_example_terms(x, training=training)
+        means = {name: tf.reduce_mean(terms[name]) for name in self.term_names}
+        means['loss'] = tf.add_n([means[name] for name in self.term_names])
+        means['objective'] = self.objective(means)
+        return means
+
+    def call(self, x, training=False):
+        return self.loss_terms(x, training=training)

@@ -1,0 +1,31 @@
+"""Shared fixtures: quiet TensorFlow, tiny generated datasets, and the real data when present."""
+import os
+from pathlib import Path
+
+os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
+os.environ.setdefault('CUDA_VISIBLE_DEVICES', '')
+
+import numpy as np
+import pytest
+
+REAL_DATA = Path(__file__).resolve().parents[2] / 'shared' / 'data'
+
+
+@pytest.fixture
+def real_data_dir():
+    """The real MNIST and FREY files beside the checkout; the test is skipped without them."""
+    if not (REAL_DATA / 'train-images-idx3-ubyte.gz').exists():
+        pytest.skip(f'real data not found in {REAL_DATA}')
+    return str(REAL_DATA)
+
+
+def blobs(n, shape, seed=0):
+    """n images (n, H, W, 1) in [0, 1]: bright squares at one of four places, plus noise; and the place as label."""
+    rng = np.random.default_rng(seed)
+    h, w = shape
+    labels = rng.integers(0, 4, n)
+    x = rng.uniform(0, 0.1, (n, h, w, 1)).astype(np.float32)
+    for i, k in enumerate(labels):
+        r, c = divmod(int(k), 2)
+        x[i, r * h // 2:(r + 1) * h // 2, c * w // 2:(c + 1) * w // 2] += 0.8
+    return np.clip(x, 0, 1), labels.astype(np.int64)

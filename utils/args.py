@@ -1,0 +1,154 @@
+"""Command line of VAE_main.py and GMVAE_main.py (the flags of the spec, plus a few).
+
+Flags take 0/1 as in the spec's examples. Any invalid value ends the program with
+exit status 2 and one sentence on stderr: never a traceback.
+"""
+import argparse
+import math
+import re
+import sys
+
+from utils.constants import MODEL_TYPES, model_types_of
+
+DATASETS = ('MNIST', 'FREY')
+LIKELIHOODS = ('gaussian', 'bernoulli')
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse that reports an error as one line, `prog: error: sentence`, and exits 2."""
+
+    def error(self, message):
+        sentence = message[0].upper() + message[1:]
+        if not sentence.endswith('.'):
+            sentence += '.'
+        self.exit(2, f'{self.prog}: error: {sentence} See --help.\n')
+
+
+def _flag(text):
+    value = text.strip().lower()
+    if value in ('1', 'true', 'yes'):
+        return 1
+    if value in ('0', 'false', 'no'):
+        return 0
+    raise argparse.ArgumentTypeError(f"expected 0 or 1, got '{text}'")
+
+
+def _finite_float(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got '{text}'") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"expected a finite number, got '{text}'")
+    return value
+
+
+def build_parser(family):
+    """Parser for the `family` main ('VAE' or 'GMVAE')."""
+    default_type = model_types_of(family)[0]
+    p = ArgumentParser(
+        prog=f'{family}_main.py',
+        description=f'Train, restore, evaluate and visualise a {family} (TensorFlow 2).')
+    model = p.add_argument_group('model and training')
+    model.add_argument('--model_type', type=int, default=default_type,
+                       help=f'architecture: {", ".join(f"{k}={v.family} {v.network}" for k, v in MODEL_TYPES.items() if v.family == family)} (default {default_type})')
+    model.add_argument('--dataset_name', type=str.upper, default='MNIST', help='MNIST or FREY')
+    model.add_argument('--epochs', type=int, default=20, help='number of training epochs in total (a restored run continues up to it)')
+    model.add_argument('--batch_size', type=int, default=32, help='images per training step')
+    model.add_argument('--sigma', type=_finite_float, default=0.001,
+                       help='variance of the Gaussian p(x|z) (default 0.001)')
+    model.add_argument('--learning_rate', '--l_rate', dest='learning_rate', type=_finite_float,
+                       default=0.001, help='Adam learning rate (--l_rate is an alias)')
+    model.add_argument('--z_dim', type=int, default=8, help='dimension of the latent variable z')
+    if family == 'GMVAE':
+        model.add_argument('--w_dim', type=int, default=2, help='dimension of the latent variable w')
+        model.add_argument('--K_clusters', type=int, default=10, help='number of mixture components of p(z|w,y)')
+        model.add_argument('--y_prior_threshold', type=_finite_float, default=0.0,
+                           help='free-bits lower bound (nats) on the y-prior term KL(p(y|w,z)||U(K)); 0 = off')
+    model.add_argument('--hidden_dim', type=int, default=64, help='units of each dense layer')
+    model.add_argument('--num_layers', type=int, default=2, help='hidden dense layers in each network')
+    model.add_argument('--likelihood', choices=LIKELIHOODS, default='gaussian',
+                       help='p(x|z): gaussian with variance --sigma (the spec), or bernoulli on '
+                            'dynamically binarised images (the setting of published MNIST likelihoods)')
+    model.add_argument('--drop_prob', type=_finite_float, default=0.0, help='dropout probability, in [0, 1)')
+    model.add_argument('--seed', type=int, default=0, help='random seed: same seed, same machine, same run')
+
+    dirs = p.add_argument_group('directories')
+    dirs.add_argument('--checkpoint_dir', default='experiments/checkpoint', help='root of the checkpoints')
+    dirs.add_argument('--result_dir', default='experiments/results', help='root of the figures and metrics')
+    dirs.add_argument('--log_dir', default='experiments/summary', help='root of the TensorBoard summaries and log files')
+    dirs.add_argument('--data_dir', default='data', help='folder holding (or receiving) the dataset files')
+
+    flags = p.add_argument_group('what to do (0 or 1)')
+    flags.add_argument('--train', type=_flag, default=1, help='train the model')
+    flags.add_argument('--summary', type=_flag, default=1, help='write TensorBoard summaries')
+    flags.add_argument('--restore', type=_flag, default=0, help='continue from the newest checkpoint of this run')
+    flags.add_argument('--plot', type=_flag, default=0, help='save the result figures as PNG')
+    flags.add_argument('--results', type=_flag, default=0, help='evaluate on the test set and write metrics.json')
+    flags.add_argument('--early_stopping', type=_flag, default=1, help='stop when the validation loss stops improving')
+    flags.add_argument('--patience', type=int, default=5, help='epochs without improvement before early stopping')
+    p.add_argument('--extra', default='', help='extra text appended to the run name')
+    return p
+
+
+def _check(args, family):
+    """Return the first problem with `args` as a sentence, or None."""
+    allowed = model_types_of(family)
+    if args.model_type not in MODEL_TYPES:
+        return f'--model_type must be one of {allowed} for {family}_main.py, got {args.model_type}'
+    if args.model_type not in allowed:
+        other = MODEL_TYPES[args.model_type].family
+        return (f'--model_type={args.model_type} is a {other} model: run it with {other}_main.py '
+                f'({family}_main.py takes {allowed})')
+    if args.dataset_name not in DATASETS:
+        return f'--dataset_name must be MNIST or FREY, got {args.dataset_name}'
+    sizes = ['epochs', 'batch_size', 'z_dim', 'hidden_dim', 'num_layers', 'patience']
+    if family == 'GMVAE':
+        sizes += ['w_dim', 'K_clusters']
+    for name in sizes:
+        if getattr(args, name) < 1:
+            return f'--{name} must be a positive integer, got {getattr(args, name)}'
+    if family == 'GMVAE' and args.K_clusters < 2:
+        return f'--K_clusters must be at least 2 for a mixture, got {args.K_clusters}'
+    if family == 'GMVAE' and args.y_prior_threshold < 0:
+        return f'--y_prior_threshold must be >= 0 nats, got {args.y_prior_threshold}'
+    if args.sigma <= 0:
+        return f'--sigma is a variance and must be > 0, got {args.sigma}'
+    if args.learning_rate <= 0:
+        return f'--learning_rate must be > 0, got {args.learning_rate}'
+    if not 0 <= args.drop_prob < 1:
+        return f'--drop_prob must be in [0, 1), got {args.drop_prob}'
+    if args.seed < 0:
+        return f'--seed must be >= 0, got {args.seed}'
+    if not re.fullmatch(r'[A-Za-z0-9_.-]*', args.extra):
+        return f'--extra may hold only letters, digits, ".", "_" and "-", got {args.extra!r}'
+    if not (args.train or args.results):
+        return 'nothing to do: give --train=1 or --results=1'
+    return None
+
+
+def parse_args(family, argv=None):
+    """Parse and validate `argv` (default sys.argv[1:]); exits with status 2 on bad input."""
+    parser = build_parser(family)
+    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    problem = _check(args, family)
+    if problem:
+        parser.error(problem)
+    args.family = family
+    return args
+
+
+def run_name(args):
+    """Run name of the spec: e.g. V_MNIST_0001_8_64_2 (VAE) or GMV_MNIST_0001_8_2_64_2_10 (GMVAE)."""
+    fields = [MODEL_TYPES[args.model_type].prefix, args.dataset_name,
+              str(args.sigma).replace('.', ''), str(args.z_dim)]
+    if args.family == 'GMVAE':
+        fields.append(str(args.w_dim))
+    fields += [str(args.hidden_dim), str(args.num_layers)]
+    if args.family == 'GMVAE':
+        fields.append(str(args.K_clusters))
+    if args.likelihood != 'gaussian':
+        fields.append(args.likelihood)
+    if args.extra:
+        fields.append(args.extra)
+    return '_'.join(fields)
