@@ -1,0 +1,45 @@
+"""The VAE (Kingma & Welling 2014; Doersch 2016) with dense networks (model_type 0).
+
+    p(z) = N(0, I),  p(x|z) Gaussian with variance sigma (or Bernoulli),
+    q(z|x) = N(mu(x), diag sigma^2(x))
+
+    -ELBO(x) = reconstruction + kl_z
+    reconstruction = -E_q(z|x)[log p(x|z)]   Monte Carlo, one reparameterised sample
+    kl_z          = KL(q(z|x) || p(z))       analytic
+"""
+import tensorflow as tf
+
+from base.base_graph import BaseGraph
+from base.distributions import kl_standard_normal, reparameterize
+from networks import GaussianHead
+
+
+class VAEGraph(BaseGraph):
+    """VAE with a dense encoder and decoder."""
+
+    network = 'dense'
+    term_names = ('reconstruction', 'kl_z')
+
+    def __init__(self, image_shape, **kwargs):
+        super().__init__(image_shape, **kwargs)
+        self.q_z = GaussianHead(self.z_dim, name='q_z')
+
+    def encode(self, x, training=False):
+        """q(z|x): (B, H, W, C) -> mean, log_var, each (B, z_dim)."""
+        return self.q_z(self.encoder(x, training=training))
+
+    def per_example_terms(self, x, training=False):
+        mean, log_var = self.encode(x, training=training)
+        z = reparameterize(mean, log_var, self.standard_normal(tf.shape(mean)))
+        return {'reconstruction': self.reconstruction(x, z, training=training),
+                'kl_z': kl_standard_normal(mean, log_var)}
+
+    def latent_mean(self, x):
+        return self.encode(x)[0]
+
+    def reconstruct(self, x):
+        """Decoded posterior means: (B, H, W, C) -> (B, H, W, C)."""
+        return self.decode(self.latent_mean(x))
+
+    def sample(self, n):
+        return self.decode(self.standard_normal((n, self.z_dim)))

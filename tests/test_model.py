@@ -1,0 +1,114 @@
+"""Training loop, checkpoints and results of BaseModel, on a tiny generated dataset."""
+import json
+import logging
+import os
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from Alg_VAE.VAE_graph import VAEGraph
+from Alg_VAE.VAE_model import VAEModel
+from base.base_model import NonFiniteLoss, RunError, RunPaths
+from tests.conftest import blobs
+from utils.args import parse_args, run_name
+from utils.data import Dataset, Split
+
+
+def tiny_dataset(shape=(28, 28)):
+    x, y = blobs(200, shape)
+    return Dataset('MNIST', Split(x[:120], y[:120]), Split(x[120:160], y[120:160]), Split(x[160:], y[160:]))
+
+
+def make_model(tmp_path, *flags, dataset=None):
+    args = parse_args('VAE', ['--z_dim=2', '--hidden_dim=16', '--batch_size=16', '--epochs=2', '--sigma=0.1',
+                              f'--checkpoint_dir={tmp_path}/ckpt', f'--log_dir={tmp_path}/summary',
+                              f'--result_dir={tmp_path}/results', *flags])
+    keras.utils.set_random_seed(args.seed)   # as base.runner.main does
+    dataset = dataset or tiny_dataset()
+    paths = RunPaths.from_args(run_name(args), args)
+    graph = VAEGraph.from_args(args, dataset.image_shape)
+    return VAEModel(graph, args, dataset, paths, logging.getLogger('test')), args
+
+
+def test_training_writes_checkpoints_history_and_summaries(tmp_path):
+    model, _ = make_model(tmp_path)
+    model.train()
+    assert int(model.epoch.numpy()) == 2
+    assert len(model.history['train/loss']) == 2 and len(model.history['valid/kl_z']) == 2
+    assert model.manager.latest_checkpoint.endswith('-2')
+    saved = json.load(open(model.paths.config_file))
+    assert saved['z_dim'] == 2 and saved['batch_size'] == 16
+    assert any(f.startswith('events.out.tfevents') for f in os.listdir(model.paths.summary_dir))
+
+
+def test_restore_gives_identical_outputs_and_continues_the_epoch_count(tmp_path):
+    model, _ = make_model(tmp_path)
+    model.train()
+    x = tf.constant(model.x_test[:8])
+    expected = model.graph.latent_mean(x).numpy(), model.graph.reconstruct(x).numpy()
+
+    again, _ = make_model(tmp_path, '--epochs=3')
+    assert again.restore(required=True)
+    assert int(again.epoch.numpy()) == 2
+    np.testing.assert_array_equal(again.graph.latent_mean(x).numpy(), expected[0])
+    np.testing.assert_array_equal(again.graph.reconstruct(x).numpy(), expected[1])
+    assert int(again.optimizer.iterations.numpy()) == int(model.optimizer.iterations.numpy())
+    again.train()
+    assert int(again.epoch.numpy()) == 3 and len(again.history['train/loss']) == 3
+
+
+def test_restore_without_checkpoint(tmp_path):
+    model, _ = make_model(tmp_path)
+    assert model.restore(required=False) is False
+    with pytest.raises(RunError, match='train it first'):
+        model.restore(required=True)
+
+
+def test_restore_with_other_training_flags_names_them(tmp_path):
+    make_model(tmp_path)[0].train()
+    other, _ = make_model(tmp_path, '--l_rate=0.01', '--drop_prob=0.2')
+    with pytest.raises(RunError, match=r'--learning_rate \(saved 0.001, given 0.01\).*--drop_prob'):
+        other.restore(required=False)
+
+
+def test_non_finite_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path):
+    model, _ = make_model(tmp_path, '--epochs=1')
+    model.train()
+    good = model.manager.latest_checkpoint
+    broken, _ = make_model(tmp_path, '--epochs=2')
+    broken.restore(required=True)
+    bias = broken.graph.q_z.mean.bias
+    bias.assign(tf.fill(bias.shape, np.nan))
+    with pytest.raises(NonFiniteLoss, match=r'epoch 2.*sigma'):
+        broken.train()
+    assert broken.manager.latest_checkpoint == good
+
+
+def test_batch_larger_than_the_dataset_is_refused(tmp_path):
+    model, _ = make_model(tmp_path, '--batch_size=500')
+    with pytest.raises(RunError, match='larger than'):
+        model.train()
+
+
+def test_same_seed_same_weights(tmp_path):
+    a, _ = make_model(tmp_path / 'a')
+    b, _ = make_model(tmp_path / 'b')
+    a.train()
+    b.train()
+    for va, vb in zip(a.graph.weights, b.graph.weights):
+        np.testing.assert_array_equal(va.numpy(), vb.numpy())
+
+
+def test_results_write_metrics_and_figures(tmp_path):
+    model, _ = make_model(tmp_path, '--epochs=1')
+    model.train()
+    metrics = model.results(plot=True)
+    on_disk = json.load(open(os.path.join(model.paths.result_dir, 'metrics.json')))
+    assert on_disk == pytest.approx(metrics)
+    assert {'test/loss', 'test/reconstruction', 'test/kl_z', 'test/kmeans_nmi'} <= set(metrics)
+    assert np.isfinite(metrics['test/loss'])
+    pngs = [f for f in os.listdir(model.paths.result_dir) if f.endswith('.png')]
+    assert len(pngs) >= 4
+    assert os.path.exists(os.path.join(model.paths.summary_dir, 'projector_config.pbtxt'))
