@@ -13,9 +13,9 @@ class VAEModel(BaseModel):
 
     visualizer_class = VAEVisualize
 
-    def extra_metrics(self, x, y):
+    def extra_metrics(self):
+        y = self.data.test.y
         if y is None:
             return {}
-        z = self.predict(self.graph.latent_mean, x)
-        clusters = KMeans(KMEANS_CLUSTERS, n_init=10, random_state=self.config.seed).fit_predict(z)
+        clusters = KMeans(KMEANS_CLUSTERS, n_init=10, random_state=self.config.seed).fit_predict(self.test_z)
         return {f'test/kmeans_{k}': v for k, v in clustering_scores(y, clusters).items()}

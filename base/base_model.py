@@ -17,6 +17,7 @@ from tqdm import tqdm
 
 from utils.early_stopping import EarlyStopping
 from utils.files import atomic_write_json, read_json
+from utils.projector import write_projector
 
 STEPS_PER_CALL = 100    # optimisation steps per compiled call
 EVAL_BATCH = 1000       # images per evaluation call
@@ -278,44 +279,41 @@ class BaseModel:
         return ', '.join(f'{name} {value:.2f}' for name, value in terms.items())
 
     # ------------------------------------------------------------------ results
-    def extra_metrics(self, x, y):
-        """Model-specific test metrics (dict of floats) on images x and labels y (None for FREY)."""
+    def extra_metrics(self):
+        """Model-specific metrics of the test set (dict of floats); `self.test_z` holds its latent means."""
         return {}
 
-    def projector_metadata(self, x, y):
-        """Columns shown in the TensorBoard projector for images x (N, ...) and labels y."""
-        return {'label': [int(v) for v in y]} if y is not None else {'index': list(range(len(x)))}
+    def projector_metadata(self, n):
+        """Columns shown in the TensorBoard projector for the first n test images."""
+        y = self.data.test.y
+        return {'label': [int(v) for v in y[:n]]} if y is not None else {'index': list(range(n))}
 
     def results(self, plot):
         """Test-set metrics (printed and written to metrics.json), projector, and figures when `plot`."""
+        self.test_z = self.predict(self.graph.latent_mean, self.x_test)
         metrics = {'test/' + k: v for k, v in self.evaluate(self.x_test).items()}
-        metrics.update(self.extra_metrics(self.x_test, self.data.test.y))
+        metrics.update(self.extra_metrics())
         metrics['epochs_trained'] = int(self.epoch.numpy())
         path = os.path.join(self.paths.result_dir, 'metrics.json')
         atomic_write_json(path, metrics)
         self.log.info('Test metrics: ' + json.dumps(metrics, indent=1, sort_keys=True))
         self.log.info(f'Wrote {path}')
         if self.writer is not None:
-            self._write_projector()
+            n = min(PROJECTOR_POINTS, len(self.x_test))
+            write_projector(self.paths.summary_dir, self.test_z[:n], self.x_test[:n], self.projector_metadata(n))
         if plot:
             vis = self.visualizer_class(self.paths.result_dir, self.paths.name)
             for figure in self.make_figures(vis):
                 self.log.info(f'Saved {figure}')
         return metrics
 
-    def _write_projector(self):
-        from utils.projector import write_projector
-        x, y = self.x_test[:PROJECTOR_POINTS], self.data.test.y
-        y = None if y is None else y[:PROJECTOR_POINTS]
-        write_projector(self.paths.summary_dir, self.predict(self.graph.latent_mean, x), x,
-                        self.projector_metadata(x, y))
-
     def make_figures(self, vis):
         """Figures common to both models; returns the saved paths."""
-        x, y = self.x_test, self.data.test.y
-        paths = [vis.reconstructions(x[:20], self.predict(self.graph.reconstruct, x[:20])),
+        x = self.x_test[:20]
+        paths = [vis.reconstructions(x, self.predict(self.graph.reconstruct, x)),
                  vis.samples(np.asarray(self.graph.sample(64))),
-                 vis.latent_space(self.predict(self.graph.latent_mean, x), y, seed=self.config.seed)]
-        if self.history:
-            paths.append(vis.losses(self.history))
+                 vis.latent_space(self.test_z, self.data.test.y, seed=self.config.seed)]
+        curves = {name: values for name, values in self.history.items() if '/' in name}
+        if curves:
+            paths.append(vis.losses(curves))
         return paths

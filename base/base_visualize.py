@@ -51,7 +51,7 @@ def save_figure(fig: Figure, path: str) -> str:
     return path
 
 
-def _as_images(images) -> np.ndarray:
+def as_images(images) -> np.ndarray:
     """(N, H, W) or (N, H, W, 1) array-like -> (N, H, W) float array."""
     images = np.asarray(images, dtype=np.float32)
     if images.ndim == 4 and images.shape[-1] == 1:
@@ -61,7 +61,7 @@ def _as_images(images) -> np.ndarray:
     return images
 
 
-def _draw_grid(cells, nrows: int, ncols: int, title: str, row_titles=None, height_ratios=None) -> Figure:
+def draw_grid(cells, nrows: int, ncols: int, title: str, row_titles=None, height_ratios=None) -> Figure:
     """Grid figure of `cells`: a row-major list of (H, W) images, None for an empty cell.
 
     `row_titles` labels each row ('' for none); `height_ratios` scales rows (1 = an image row).
@@ -96,7 +96,7 @@ def image_grid(images, nrows: int | None = None, ncols: int | None = None, title
 
     Give `nrows`, `ncols` or both (nrows * ncols >= N); `row_titles` has one label per row.
     """
-    images = _as_images(images)
+    images = as_images(images)
     n = len(images)
     if n == 0:
         raise ValueError('no images to draw')
@@ -106,7 +106,7 @@ def image_grid(images, nrows: int | None = None, ncols: int | None = None, title
         nrows = math.ceil(n / ncols)
     if nrows * ncols < n:
         raise ValueError(f'{n} images do not fit a {nrows}x{ncols} grid')
-    return _draw_grid(list(images), nrows, ncols, title, row_titles)
+    return draw_grid(list(images), nrows, ncols, title, row_titles)
 
 
 def reconstruction_figure(originals, reconstructions, title: str = 'Reconstructions') -> Figure:
@@ -114,7 +114,7 @@ def reconstruction_figure(originals, reconstructions, title: str = 'Reconstructi
 
     Up to 10 images per row; for N > 10 the figure stacks several 'input'/'reconstruction' row pairs.
     """
-    originals, reconstructions = _as_images(originals), _as_images(reconstructions)
+    originals, reconstructions = as_images(originals), as_images(reconstructions)
     if originals.shape != reconstructions.shape:
         raise ValueError(f'shape mismatch: {originals.shape} vs {reconstructions.shape}')
     n = len(originals)
@@ -130,7 +130,7 @@ def reconstruction_figure(originals, reconstructions, title: str = 'Reconstructi
             cells += row + [None] * (ncols - len(row))
         row_titles += ['input', 'reconstruction']
         height_ratios += [1.0, 1.0]
-    return _draw_grid(cells, len(row_titles), ncols, title, row_titles, height_ratios)
+    return draw_grid(cells, len(row_titles), ncols, title, row_titles, height_ratios)
 
 
 def latent_scatter(points, colours=None, title: str = 'Latent space', colour_label: str = 'label',
@@ -269,6 +269,7 @@ class BaseVisualize:
     def __init__(self, result_dir: str, model_name: str):
         self.result_dir = result_dir
         self.model_name = model_name
+        self._projections = {}   # the last 2-D projection of latent codes, by (codes, seed, method)
 
     def path(self, figure_name: str) -> str:
         """Where the figure `figure_name` is saved."""
@@ -289,7 +290,10 @@ class BaseVisualize:
     def latent_space(self, z, labels=None, name: str = 'latent_space', title: str = 'Latent space of the test set',
                      colour_label: str = 'label', seed: int = 0, method: str = 'auto') -> str:
         """Latent codes z (N, D), projected to 2-D (see project_to_2d), coloured by labels (N,) if given."""
-        points, kept, projection = project_to_2d(z, method=method, seed=seed)
+        key = (np.asarray(z).tobytes(), seed, method)
+        if key not in self._projections:   # t-SNE is slow: colour the same projection several ways
+            self._projections = {key: project_to_2d(z, method=method, seed=seed)}
+        points, kept, projection = self._projections[key]
         colours = None if labels is None else np.asarray(labels).reshape(-1)[kept]
         note = projection if projection in ('t-SNE', 'PCA') else ''  # raw latent dimensions need no note
         return self.save(latent_scatter(points, colours, title, colour_label, note), name)

@@ -1,0 +1,129 @@
+"""The Gaussian Mixture VAE (Dilokthanakul et al. 2016, arXiv 1611.02648) with dense networks (model_type 2).
+
+    p(w) = N(0, I_w_dim),  p(y) = Uniform{1..K},
+    p(z|w, y=j) = N(mu_j(w), diag sigma_j^2(w))   (one network of w gives all K components),
+    p(x|z) Gaussian with variance sigma (or Bernoulli),
+    q(z|x) = N(mu_z(x), diag sigma_z^2(x)),  q(w|x) = N(mu_w(x), diag sigma_w^2(x)),
+    q(y|w, z) = p(y|w, z) = pi_j N(z | mu_j(w), sigma_j^2(w)) / sum_i pi_i N(z | mu_i(w), sigma_i^2(w))
+
+    -ELBO(x) = reconstruction + kl_z + kl_w + kl_y
+    reconstruction = -E_q(z|x)[log p(x|z)]                                 Monte Carlo, one sample of z
+    kl_z = E_q(w|x)q(z|x)[sum_j p(y=j|w,z) KL(q(z|x) || p(z|w,y=j))]    KL analytic for the sampled w;
+                                                                          MC over w and z (one sample each)
+    kl_w = KL(q(w|x) || p(w))                                             analytic
+    kl_y = E_q(w|x)q(z|x)[KL(p(y|w,z) || p(y))]                           exact for the sampled w, z; MC over them
+
+kl_z is the paper's estimator of the conditional prior term: the weights p(y=j|w,z) are taken at the
+sampled z while the log-ratio log q(z|x) - log p(z|w,y=j) is integrated over z analytically.
+
+The minimised objective replaces kl_y by max(kl_y, y_prior_threshold) on the batch mean (the paper's
+free-bits bound against all points collapsing into one cluster); the reported loss stays -ELBO.
+"""
+import math
+
+import keras
+import tensorflow as tf
+
+import networks
+from base.base_graph import BaseGraph
+from base.distributions import kl_normal, kl_standard_normal, log_normal, reparameterize
+from networks import GaussianHead
+from networks.gaussian_head import MIN_VARIANCE
+
+
+class GMVAEGraph(BaseGraph):
+    """GMVAE with a dense encoder body and decoder."""
+
+    network = 'dense'
+    term_names = ('reconstruction', 'kl_z', 'kl_w', 'kl_y')
+    hyperparameters = BaseGraph.hyperparameters + ('w_dim', 'K_clusters', 'y_prior_threshold')
+
+    def __init__(self, image_shape, *, w_dim, K_clusters, y_prior_threshold=0.0, **kwargs):
+        super().__init__(image_shape, **kwargs)
+        self.w_dim = w_dim
+        self.K_clusters = K_clusters
+        self.y_prior_threshold = float(y_prior_threshold)
+        self.q_z = GaussianHead(self.z_dim, name='q_z')
+        self.q_w = GaussianHead(w_dim, name='q_w')
+        # p(z|w, y): one hidden layer of w, then the K means and K variances at once.
+        self.prior_body = networks.dense_net(kwargs['hidden_dim'], 1, 0.0, name='p_z_body')
+        self.prior_mean = keras.layers.Dense(K_clusters * self.z_dim, name='p_z_mean')
+        self.prior_raw_variance = keras.layers.Dense(K_clusters * self.z_dim, name='p_z_variance')
+
+    def encode(self, x, training=False):
+        """q(z|x) and q(w|x): (B, H, W, C) -> z_mean, z_log_var (B, z_dim), w_mean, w_log_var (B, w_dim)."""
+        h = self.encoder(x, training=training)
+        z_mean, z_log_var = self.q_z(h)
+        w_mean, w_log_var = self.q_w(h)
+        return z_mean, z_log_var, w_mean, w_log_var
+
+    def prior_z(self, w, training=False):
+        """p(z|w, y=j) for every j: (B, w_dim) -> means, log_vars, each (B, K, z_dim)."""
+        h = self.prior_body(w, training=training)
+        shape = (-1, self.K_clusters, self.z_dim)
+        means = tf.reshape(self.prior_mean(h), shape)
+        variances = tf.nn.softplus(tf.reshape(self.prior_raw_variance(h), shape)) + MIN_VARIANCE
+        return means, tf.math.log(variances)
+
+    @staticmethod
+    def _log_posterior_y(z, means, log_vars):
+        """log p(y|w,z) from z (B, z_dim) and the prior components (B, K, z_dim): -> (B, K).
+
+        With pi uniform, log pi_j is the same for every j and cancels in the normalisation.
+        """
+        return tf.nn.log_softmax(log_normal(z[:, None, :], means, log_vars), axis=-1)
+
+    def log_posterior_y(self, z, w, training=False):
+        """log p(y=j|w,z), normalised over j: z (B, z_dim), w (B, w_dim) -> (B, K)."""
+        means, log_vars = self.prior_z(w, training=training)
+        return self._log_posterior_y(z, means, log_vars)
+
+    def per_example_terms(self, x, training=False):
+        """The four -ELBO terms of x (B, H, W, C), each (B,) in nats, from one sample of z and of w."""
+        z_mean, z_log_var, w_mean, w_log_var = self.encode(x, training=training)
+        z = reparameterize(z_mean, z_log_var, self.standard_normal(tf.shape(z_mean)))
+        w = reparameterize(w_mean, w_log_var, self.standard_normal(tf.shape(w_mean)))
+        means, log_vars = self.prior_z(w, training=training)
+        log_p_y = self._log_posterior_y(z, means, log_vars)                        # (B, K)
+        p_y = tf.exp(log_p_y)
+        kl_components = kl_normal(z_mean[:, None, :], z_log_var[:, None, :], means, log_vars)  # (B, K)
+        return {'reconstruction': self.reconstruction(x, z, training=training),
+                'kl_z': tf.reduce_sum(p_y * kl_components, axis=-1),
+                'kl_w': kl_standard_normal(w_mean, w_log_var),
+                'kl_y': tf.reduce_sum(p_y * log_p_y, axis=-1) + math.log(self.K_clusters)}
+
+    def objective(self, term_means):
+        """-ELBO with kl_y replaced by max(kl_y, y_prior_threshold) (free bits; threshold 0 = plain -ELBO)."""
+        if self.y_prior_threshold <= 0:
+            return super().objective(term_means)
+        bounded = dict(term_means, kl_y=tf.maximum(term_means['kl_y'], self.y_prior_threshold))
+        return super().objective(bounded)
+
+    def cluster_probabilities(self, x):
+        """p(y|w,z) at the posterior means of w and z (deterministic): (B, H, W, C) -> (B, K), rows sum to 1."""
+        z_mean, _, w_mean, _ = self.encode(x)
+        return tf.exp(self.log_posterior_y(z_mean, w_mean))
+
+    def latent_mean(self, x):
+        """Mean of q(z|x): (B, H, W, C) -> (B, z_dim)."""
+        return self.encode(x)[0]
+
+    def reconstruct(self, x):
+        """Decoded posterior means of z: (B, H, W, C) -> (B, H, W, C)."""
+        return self.decode(self.latent_mean(x))
+
+    def _sample_z(self, n, y):
+        """z ~ p(z|w, y) with w ~ N(0, I): y (n,) int32 -> (n, z_dim)."""
+        means, log_vars = self.prior_z(self.standard_normal((n, self.w_dim)))
+        mean = tf.gather(means, y, axis=1, batch_dims=1)
+        log_var = tf.gather(log_vars, y, axis=1, batch_dims=1)
+        return reparameterize(mean, log_var, self.standard_normal(tf.shape(mean)))
+
+    def sample(self, n):
+        """n images (n, H, W, C): means of p(x|z), z ~ p(z|w,y), w ~ N(0, I), y ~ Uniform{1..K}."""
+        y = self.noise.uniform((n,), minval=0, maxval=self.K_clusters, dtype=tf.int32)
+        return self.decode(self._sample_z(n, y))
+
+    def sample_cluster(self, n, k):
+        """n images (n, H, W, C) of cluster k (0-based): means of p(x|z), z ~ p(z|w,y=k), w ~ N(0, I)."""
+        return self.decode(self._sample_z(n, tf.fill((n,), tf.cast(k, tf.int32))))

@@ -1,0 +1,58 @@
+"""Training and evaluation of the GMVAE: the shared loop of BaseModel plus its clustering of the test set.
+
+Each image is assigned to its most probable cluster, argmax_k p(y=k|w,z) at the posterior means of
+w and z (GMVAEGraph.cluster_probabilities); cluster indices are 0-based.
+"""
+import numpy as np
+import tensorflow as tf
+
+from Alg_GMVAE.GMVAE_visualize import GMVAEVisualize
+from base.base_model import BaseModel
+from utils.metrics import clustering_scores
+
+SAMPLES_PER_CLUSTER = 25  # generated images in each cluster's figure
+
+
+class GMVAEModel(BaseModel):
+    """GMVAE training; its results add cluster assignments, clustering scores and cluster figures."""
+
+    visualizer_class = GMVAEVisualize
+
+    def results(self, plot):
+        """As BaseModel.results, with p(y|w,z) of the test set computed once for metrics, projector and figures."""
+        self.test_probabilities = self.predict(self.graph.cluster_probabilities, self.x_test)   # (N, K)
+        self.test_clusters = self.test_probabilities.argmax(axis=1)                           # (N,)
+        return super().results(plot)
+
+    def extra_metrics(self):
+        """clusters_in_use and the mean probability of the assigned cluster; with labels, the clustering scores."""
+        metrics = {'test/clusters_in_use': int(len(np.unique(self.test_clusters))),
+                   'test/cluster_confidence': float(self.test_probabilities.max(axis=1).mean())}
+        y = self.data.test.y
+        if y is not None:
+            metrics.update({f'test/{name}': value for name, value in clustering_scores(y, self.test_clusters).items()})
+        return metrics
+
+    def projector_metadata(self, n):
+        """The base column (true label, or index without labels) and the assigned cluster."""
+        return {**super().projector_metadata(n), 'cluster': [int(k) for k in self.test_clusters[:n]]}
+
+    def summarize_latents(self, x):
+        """Histograms of p(y|w,z) and of the assigned clusters of a validation batch x (B, H, W, C)."""
+        probabilities = self.graph.cluster_probabilities(tf.constant(x))
+        clusters = tf.argmax(probabilities, axis=1)
+        tf.summary.histogram('latent/cluster_probabilities', probabilities)
+        tf.summary.histogram('latent/cluster_assignment', clusters, buckets=self.graph.K_clusters)
+        tf.summary.scalar('latent/clusters_in_use', tf.size(tf.unique(clusters).y))
+
+    def make_figures(self, vis):
+        """The base figures plus generated images per cluster, test images and latent space by cluster, usage."""
+        paths = super().make_figures(vis)
+        K = self.graph.K_clusters
+        generated = np.stack([np.asarray(self.graph.sample_cluster(SAMPLES_PER_CLUSTER, k)) for k in range(K)])
+        paths += vis.cluster_samples(generated)
+        paths.append(vis.clusters_overview(generated))
+        paths.append(vis.test_images_by_cluster(self.x_test, self.test_clusters, K))
+        paths.append(vis.latent_space_by_cluster(self.test_z, self.test_clusters, seed=self.config.seed))
+        paths.append(vis.cluster_usage(self.test_clusters, K))
+        return paths
