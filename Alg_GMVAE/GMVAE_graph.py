@@ -13,6 +13,14 @@
     kl_w = KL(q(w|x) || p(w))                                             analytic
     kl_y = E_q(w|x)q(z|x)[KL(p(y|w,z) || p(y))]                           exact for the sampled w, z; MC over them
 
+The log importance weight of one joint sample h = (w, z) ~ q(w|x) q(z|x), with y marginalised exactly:
+
+    log p(x|z) + log p(z|w) + log N(w|0,I) - log q(z|x) - log q(w|x),
+    log p(z|w) = logsumexp_j log N(z | mu_j(w), sigma_j^2(w)) - log K
+
+Its expectation is the ELBO with q(y|w,z) = p(y|w,z); kl_z below is the paper's estimator,
+which is not unbiased for that term, so the reported loss can differ from the mean weight a little.
+
 kl_z is the paper's estimator of the conditional prior term: the weights p(y=j|w,z) are taken at the
 sampled z while the log-ratio log q(z|x) - log p(z|w,y=j) is integrated over z analytically.
 
@@ -26,7 +34,7 @@ import tensorflow as tf
 
 import networks
 from base.base_graph import BaseGraph
-from base.distributions import kl_normal, kl_standard_normal, log_normal, reparameterize
+from base.distributions import kl_normal, kl_standard_normal, log_normal, log_standard_normal, reparameterize
 from networks import GaussianHead
 from networks.gaussian_head import MIN_VARIANCE
 
@@ -77,6 +85,23 @@ class GMVAEGraph(BaseGraph):
         """log p(y=j|w,z), normalised over j: z (B, z_dim), w (B, w_dim) -> (B, K)."""
         means, log_vars = self.prior_z(w, training=training)
         return self._log_posterior_y(z, means, log_vars)
+
+    def log_prior_z(self, z, w):
+        """log p(z|w) = logsumexp_j log N(z | mu_j(w), sigma_j^2(w)) - log K: z (B, z_dim), w (B, w_dim) -> (B,)."""
+        means, log_vars = self.prior_z(w)
+        return tf.reduce_logsumexp(log_normal(z[:, None, :], means, log_vars), axis=-1) - math.log(self.K_clusters)
+
+    def log_importance_weights(self, x, samples):
+        """log p(x|z) + log p(z|w) + log N(w|0,I) - log q(z|x) - log q(w|x) for `samples` draws of (w, z).
+
+        x (B, H, W, C) -> (samples, B), in nats; y is summed out inside log p(z|w).
+        """
+        z_mean, z_log_var, w_mean, w_log_var = self.encode(x)
+        z = self.sample_posterior(z_mean, z_log_var, samples)                  # (S, B, z_dim)
+        w = self.sample_posterior(w_mean, w_log_var, samples)                  # (S, B, w_dim)
+        log_p_z = self.log_prior_z(tf.reshape(z, (-1, self.z_dim)), tf.reshape(w, (-1, self.w_dim)))
+        return (self.log_likelihood(x, z) + tf.reshape(log_p_z, tf.shape(z)[:2]) + log_standard_normal(w)
+                - log_normal(z, z_mean, z_log_var) - log_normal(w, w_mean, w_log_var))
 
     def per_example_terms(self, x, training=False):
         """The four -ELBO terms of x (B, H, W, C), each (B,) in nats, from one sample of z and of w."""

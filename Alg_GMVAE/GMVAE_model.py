@@ -17,6 +17,7 @@ class GMVAEModel(BaseModel):
     """GMVAE training; its results add cluster assignments, clustering scores and cluster figures."""
 
     visualizer_class = GMVAEVisualize
+    summary_figures = BaseModel.summary_figures + ('generated_clusters',)
 
     def results(self, plot):
         """As BaseModel.results, with p(y|w,z) of the test set computed once for metrics, projector and figures."""
@@ -46,7 +47,8 @@ class GMVAEModel(BaseModel):
         tf.summary.scalar('latent/clusters_in_use', tf.size(tf.unique(clusters).y))
 
     def make_figures(self, vis):
-        """The base figures plus generated images per cluster, test images and latent space by cluster, usage."""
+        """The base figures plus generated images per cluster, test images and latent space by cluster, usage,
+        and with labels the confusion matrix of clusters against labels."""
         paths = super().make_figures(vis)
         K = self.graph.K_clusters
         generated = np.stack([np.asarray(self.graph.sample_cluster(SAMPLES_PER_CLUSTER, k)) for k in range(K)])
@@ -55,4 +57,6 @@ class GMVAEModel(BaseModel):
         paths.append(vis.test_images_by_cluster(self.x_test, self.test_clusters, K))
         paths.append(vis.latent_space_by_cluster(self.test_z, self.test_clusters, seed=self.config.seed))
         paths.append(vis.cluster_usage(self.test_clusters, K))
+        if self.data.test.y is not None:
+            paths.append(vis.cluster_confusion(self.test_clusters, self.data.test.y, K))
         return paths

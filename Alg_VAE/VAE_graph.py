@@ -6,11 +6,13 @@
     -ELBO(x) = reconstruction + kl_z
     reconstruction = -E_q(z|x)[log p(x|z)]   Monte Carlo, one reparameterised sample
     kl_z          = KL(q(z|x) || p(z))       analytic
+
+    log importance weight (h = z ~ q(z|x)) = log p(x|z) + log N(z|0,I) - log q(z|x)
 """
 import tensorflow as tf
 
 from base.base_graph import BaseGraph
-from base.distributions import kl_standard_normal, reparameterize
+from base.distributions import kl_standard_normal, log_normal, log_standard_normal, reparameterize
 from networks import GaussianHead
 
 
@@ -33,6 +35,12 @@ class VAEGraph(BaseGraph):
         z = reparameterize(mean, log_var, self.standard_normal(tf.shape(mean)))
         return {'reconstruction': self.reconstruction(x, z, training=training),
                 'kl_z': kl_standard_normal(mean, log_var)}
+
+    def log_importance_weights(self, x, samples):
+        """log p(x|z) + log N(z|0,I) - log q(z|x) for `samples` draws z ~ q(z|x): (B, ...) -> (samples, B)."""
+        mean, log_var = self.encode(x)
+        z = self.sample_posterior(mean, log_var, samples)
+        return self.log_likelihood(x, z) + log_standard_normal(z) - log_normal(z, mean, log_var)
 
     def latent_mean(self, x):
         return self.encode(x)[0]

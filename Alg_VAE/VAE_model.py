@@ -1,15 +1,18 @@
-"""Training and evaluation of the VAE: the shared loop of BaseModel plus k-means clustering of z."""
+"""Training and evaluation of the VAE: the shared loop of BaseModel plus k-means clustering of z,
+and for a 2-D latent space the decoded manifold figure."""
 from sklearn.cluster import KMeans
 
-from Alg_VAE.VAE_visualize import VAEVisualize
+from Alg_VAE.VAE_visualize import VAEVisualize, latent_grid
 from base.base_model import BaseModel
 from utils.metrics import clustering_scores
 
 KMEANS_CLUSTERS = 10
+MANIFOLD_SIDE = 20   # the manifold figure decodes a MANIFOLD_SIDE x MANIFOLD_SIDE grid of z
 
 
 class VAEModel(BaseModel):
-    """VAE training; its results add k-means (k = 10) clustering scores of the test latent means."""
+    """VAE training; its results add k-means (k = 10) clustering scores of the test latent means
+    and, for z_dim == 2, the manifold figure."""
 
     visualizer_class = VAEVisualize
 
@@ -19,3 +22,10 @@ class VAEModel(BaseModel):
             return {}
         clusters = KMeans(KMEANS_CLUSTERS, n_init=10, random_state=self.config.seed).fit_predict(self.test_z)
         return {f'test/kmeans_{k}': v for k, v in clustering_scores(y, clusters).items()}
+
+    def make_figures(self, vis):
+        """The base figures, plus for z_dim == 2 the images decoded over a grid of the latent plane."""
+        paths = super().make_figures(vis)
+        if self.graph.z_dim == 2:
+            paths.append(vis.manifold(self.predict(self.graph.decode, latent_grid(MANIFOLD_SIDE)), MANIFOLD_SIDE))
+        return paths

@@ -5,6 +5,9 @@ per-example cost in nats whose sum over terms is -ELBO(x):
 
     -ELBO(x) = reconstruction + (the KL terms of the subclass)
     reconstruction = -E_q[log p(x|z)]   (one Monte Carlo sample of z)
+
+For the importance-weighted bound of log p(x) (Burda et al. 2016; the estimator is base/iwae.py)
+a graph also gives log importance weights log p(x, h) - log q(h|x) of joint samples h ~ q(h|x).
 """
 import math
 
@@ -12,6 +15,7 @@ import keras
 import tensorflow as tf
 
 import networks
+from base.distributions import reparameterize
 
 
 class BaseGraph(keras.Model):
@@ -20,7 +24,9 @@ class BaseGraph(keras.Model):
     Subclasses set `term_names` and `network` ('dense' or 'cnn') and implement
     `per_example_terms(x, training)` -> dict term name -> (B,) costs whose sum is -ELBO,
     `latent_mean(x)` -> (B, D) posterior mean used for plots and the projector,
-    `reconstruct(x)` -> (B, H, W, C) and `sample(n)` -> (n, H, W, C) means of p(x|z).
+    `reconstruct(x)` -> (B, H, W, C) and `sample(n)` -> (n, H, W, C) means of p(x|z),
+    and `log_importance_weights(x, samples)` -> (samples, B): log p(x, h) - log q(h|x) for `samples`
+    independent joint samples h ~ q(h|x) of each image, encoded once (see `log_importance_weight`).
     """
 
     network = 'dense'
@@ -58,13 +64,36 @@ class BaseGraph(keras.Model):
 
         Gaussian: N(x | decode(z), sigma I), normalised. Bernoulli: x in {0, 1}, decoder logits.
         """
-        logits = self.decoder(z, training=training)
+        return self._negative_log_likelihood(x, self.decoder(z, training=training))
+
+    def _negative_log_likelihood(self, x, logits):
+        """-log p(x|z) from the decoder output, summed over the last three (pixel) axes; x broadcasts."""
         if self.likelihood == 'bernoulli':
+            x = tf.broadcast_to(x, tf.shape(logits))
             nll = tf.nn.sigmoid_cross_entropy_with_logits(labels=x, logits=logits)
-            return tf.reduce_sum(nll, axis=[1, 2, 3])
-        squared_error = tf.reduce_sum(tf.square(x - tf.sigmoid(logits)), axis=[1, 2, 3])
+            return tf.reduce_sum(nll, axis=[-3, -2, -1])
+        squared_error = tf.reduce_sum(tf.square(x - tf.sigmoid(logits)), axis=[-3, -2, -1])
         pixels = math.prod(self.image_shape)
         return 0.5 * squared_error / self.sigma + 0.5 * pixels * math.log(2.0 * math.pi * self.sigma)
+
+    # ------------------------------------------------------------------ importance weights
+    def sample_posterior(self, mean, log_var, samples):
+        """`samples` reparameterised draws of N(mean, exp(log_var)), (B, D) each -> (samples, B, D)."""
+        return reparameterize(mean, log_var, self.standard_normal(tf.concat([[samples], tf.shape(mean)], 0)))
+
+    def log_likelihood(self, x, z):
+        """log p(x|z) for several z per image: x (B, H, W, C), z (S, B, z_dim) -> (S, B), in nats."""
+        shape = tf.shape(z)
+        logits = self.decoder(tf.reshape(z, (-1, self.z_dim)))
+        logits = tf.reshape(logits, tf.concat([shape[:2], self.image_shape], 0))
+        return -self._negative_log_likelihood(x, logits)
+
+    def log_importance_weight(self, x):
+        """log p(x, h) - log q(h|x) for ONE joint sample h ~ q(h|x): (B, H, W, C) -> (B,), in nats.
+
+        Its mean over h is the ELBO; log-mean-exp over k samples is the IWAE bound (base/iwae.py).
+        """
+        return self.log_importance_weights(x, 1)[0]
 
     def objective(self, term_means):
         """Scalar minimised in training, from the batch means of the terms (default: -ELBO)."""

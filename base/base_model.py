@@ -15,6 +15,7 @@ import numpy as np
 import tensorflow as tf
 from tqdm import tqdm
 
+from base import iwae
 from utils.early_stopping import EarlyStopping
 from utils.files import atomic_write_json, read_json
 from utils.projector import write_projector
@@ -22,6 +23,8 @@ from utils.projector import write_projector
 STEPS_PER_CALL = 100    # optimisation steps per compiled call
 EVAL_BATCH = 1000       # images per evaluation call
 PROJECTOR_POINTS = 2000 # test images shown in the TensorBoard projector
+INTERPOLATION_PAIRS = 8 # pairs of test images (0 and 1, 2 and 3, ...) in the interpolation figure
+INTERPOLATION_STEPS = 10
 
 # Flags that define the model: a checkpoint only restores into the same values.
 ARCHITECTURE_FLAGS = ('model_type', 'dataset_name', 'sigma', 'z_dim', 'w_dim', 'K_clusters',
@@ -72,11 +75,12 @@ def binarize(x, rng):
 class BaseModel:
     """Trains a graph (a `BaseGraph`) on a `utils.data.Dataset` and produces its results.
 
-    Subclasses set `visualizer_class` and may extend `extra_metrics`, `projector_metadata`
-    and `make_figures`.
+    Subclasses set `visualizer_class` and may extend `extra_metrics`, `projector_metadata`,
+    `make_figures` and `summary_figures` (the figures also logged to TensorBoard as images).
     """
 
     visualizer_class = None
+    summary_figures = ('reconstructions', 'samples')
 
     def __init__(self, graph, config, dataset, paths, logger):
         self.graph = graph
@@ -289,9 +293,16 @@ class BaseModel:
         return {'label': [int(v) for v in y[:n]]} if y is not None else {'index': list(range(n))}
 
     def results(self, plot):
-        """Test-set metrics (printed and written to metrics.json), projector, and figures when `plot`."""
+        """Test-set metrics (printed and written to metrics.json), projector, and figures when `plot`.
+
+        Besides the -ELBO terms: test/elbo (= -test/loss) and test/nll_iwae, minus the mean IWAE
+        estimate of log p(x) with test/iw_samples (--iw_samples) importance samples per image.
+        With summaries on, the `summary_figures` are also logged to TensorBoard as images.
+        """
         self.test_z = self.predict(self.graph.latent_mean, self.x_test)
         metrics = {'test/' + k: v for k, v in self.evaluate(self.x_test).items()}
+        metrics['test/elbo'] = -metrics['test/loss']
+        metrics.update(self.iwae_metrics())
         metrics.update(self.extra_metrics())
         metrics['epochs_trained'] = int(self.epoch.numpy())
         path = os.path.join(self.paths.result_dir, 'metrics.json')
@@ -305,14 +316,49 @@ class BaseModel:
             vis = self.visualizer_class(self.paths.result_dir, self.paths.name)
             for figure in self.make_figures(vis):
                 self.log.info(f'Saved {figure}')
+            if self.writer is not None:
+                self.summarize_figures(vis)
         return metrics
 
+    def iwae_metrics(self):
+        """test/nll_iwae: -mean over the test set of the IWAE estimate of log p(x) (base/iwae.py), in nats."""
+        k = self.config.iw_samples
+        if k == 0:
+            return {}
+        start = time.time()
+        log_px = iwae.log_likelihood(self.graph.log_importance_weights, self.x_test, k, progress=True)
+        self.log.info(f'IWAE estimate of log p(x) with {k} samples for {len(log_px)} test images: '
+                      f'{time.time() - start:.1f} s')
+        return {'test/nll_iwae': float(-log_px.mean()), 'test/iw_samples': k}
+
+    def summarize_figures(self, vis):
+        """Log the saved `summary_figures` to TensorBoard as images 'figures/NAME', step = epochs trained."""
+        with self.writer.as_default(step=int(self.epoch.numpy())):
+            for name in self.summary_figures:
+                png = tf.io.read_file(vis.path(name))
+                tf.summary.image(f'figures/{name}', tf.image.decode_png(png, channels=4)[None])
+        self.writer.flush()
+
+    def interpolations(self, z, steps=INTERPOLATION_STEPS):
+        """Decoded linear paths from z[2i] to z[2i + 1], latent codes (2P, D) -> images (P, steps, H, W, C)."""
+        pairs = len(z) // 2
+        t = np.linspace(0.0, 1.0, steps, dtype=np.float32)[None, :, None]
+        path = (1 - t) * z[0:2 * pairs:2, None] + t * z[1:2 * pairs:2, None]      # (P, steps, D)
+        images = self.predict(self.graph.decode, path.reshape(pairs * steps, -1))
+        return images.reshape((pairs, steps) + images.shape[1:])
+
     def make_figures(self, vis):
-        """Figures common to both models; returns the saved paths."""
+        """Figures common to both models; returns the saved paths.
+
+        Reconstructions, samples, the latent space, the loss curves (after training) and, with two
+        test images or more, interpolations between the latent means of pairs of test images.
+        """
         x = self.x_test[:20]
         paths = [vis.reconstructions(x, self.predict(self.graph.reconstruct, x)),
                  vis.samples(np.asarray(self.graph.sample(64))),
                  vis.latent_space(self.test_z, self.data.test.y, seed=self.config.seed)]
+        if len(self.test_z) >= 2:
+            paths.append(vis.interpolations(self.interpolations(self.test_z[:2 * INTERPOLATION_PAIRS])))
         curves = {name: values for name, values in self.history.items() if '/' in name}
         if curves:
             paths.append(vis.losses(curves))

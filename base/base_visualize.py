@@ -1,7 +1,7 @@
 """Shared figure code for the VAE and GMVAE visualisers: numpy arrays in, PNG files out.
 
 The module-level functions build matplotlib figures (``image_grid``, ``reconstruction_figure``,
-``latent_scatter``, ``loss_curves``, ``bar_chart``), ``project_to_2d`` turns latent codes into
+``latent_scatter``, ``loss_curves``, ``bar_chart``, ``count_matrix``), ``project_to_2d`` turns latent codes into
 2-D points, and ``save_figure`` writes a figure atomically and closes it. ``BaseVisualize``
 composes them into one-call methods that the algorithm-specific visualisers extend.
 
@@ -260,6 +260,28 @@ def bar_chart(values, labels, title: str, xlabel: str, ylabel: str) -> Figure:
     return fig
 
 
+def count_matrix(counts, row_labels, col_labels, title: str, xlabel: str, ylabel: str) -> Figure:
+    """Heat map of a matrix of counts (R, C), each cell annotated with its count, e.g. a confusion matrix."""
+    counts = np.asarray(counts)
+    if counts.shape != (len(row_labels), len(col_labels)):
+        raise ValueError(f'{counts.shape} counts for {len(row_labels)} row and {len(col_labels)} column labels')
+    rows, cols = counts.shape
+    fig, ax = plt.subplots(figsize=(min(max(4.0, 0.5 * cols + 2.0), 16.0), min(max(3.0, 0.4 * rows + 1.5), 16.0)),
+                           layout='constrained')
+    image = ax.imshow(counts, cmap='Blues', aspect='auto', vmin=0)
+    fig.colorbar(image, ax=ax, label='count')
+    dark = counts.max(initial=0) / 2
+    for (r, c), value in np.ndenumerate(counts):
+        ax.text(c, r, str(value), ha='center', va='center', fontsize=7 if max(rows, cols) > 15 else 9,
+                color='white' if value > dark else 'black')
+    ax.set_xticks(range(cols), [str(label) for label in col_labels])
+    ax.set_yticks(range(rows), [str(label) for label in row_labels])
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    return fig
+
+
 class BaseVisualize:
     """Saves a model's figures as '{result_dir}/{model_name}_{figure_name}.png'.
 
@@ -286,6 +308,16 @@ class BaseVisualize:
     def samples(self, x_samples, title: str = 'Samples from the prior') -> str:
         """Generated images (N, H, W[, 1]) in a square-ish grid -> '..._samples.png'."""
         return self.save(image_grid(x_samples, title=title), 'samples')
+
+    def interpolations(self, images) -> str:
+        """Decoded linear paths in latent space, (P, S, H, W[, 1]): one row per pair of test images,
+        S steps from the reconstruction of the first image to that of the second -> '..._interpolations.png'.
+        """
+        images = np.asarray(images)
+        pairs, steps = images.shape[:2]
+        fig = image_grid(images.reshape((pairs * steps,) + images.shape[2:]), nrows=pairs, ncols=steps,
+                         title='Interpolation between the latent means of pairs of test images')
+        return self.save(fig, 'interpolations')
 
     def latent_space(self, z, labels=None, name: str = 'latent_space', title: str = 'Latent space of the test set',
                      colour_label: str = 'label', seed: int = 0, method: str = 'auto') -> str:

@@ -19,6 +19,11 @@ def log_normal(x, mean, log_var):
     return -0.5 * tf.reduce_sum(LOG_2PI + log_var + tf.square(x - mean) * tf.exp(-log_var), axis=-1)
 
 
+def log_standard_normal(x):
+    """log N(x | 0, I), summed over the last axis: (..., D) -> (...)."""
+    return -0.5 * tf.reduce_sum(LOG_2PI + tf.square(x), axis=-1)
+
+
 def kl_normal(mean_q, log_var_q, mean_p, log_var_p):
     """KL(N(mean_q, exp(log_var_q)) || N(mean_p, exp(log_var_p))), analytic: (..., D) -> (...)."""
     return 0.5 * tf.reduce_sum(

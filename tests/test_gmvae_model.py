@@ -6,6 +6,7 @@ import os
 import numpy as np
 import pytest
 import tensorflow as tf
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from Alg_GMVAE.GMVAE_graph import GMVAEGraph
 from Alg_GMVAE.GMVAE_model import GMVAEModel
@@ -79,9 +80,17 @@ def test_results_save_every_figure_with_one_per_cluster(trained):
     name = model.paths.name
     expected = {f'{name}_{figure}.png' for figure in
                 ['reconstructions', 'samples', 'latent_space', 'losses', 'generated_clusters',
-                 'test_images_by_cluster', 'latent_space_clusters', 'cluster_usage']
+                 'test_images_by_cluster', 'latent_space_clusters', 'cluster_usage', 'interpolations',
+                 'cluster_confusion']
                 + [f'generated_cluster_{k}' for k in range(K)]}
     assert set(pngs(model)) == expected
+
+
+def test_key_figures_are_tensorboard_images(trained):
+    model, _, _ = trained
+    acc = EventAccumulator(model.paths.summary_dir, size_guidance={'tensors': 0})
+    acc.Reload()
+    assert {f'figures/{name}' for name in ('reconstructions', 'samples', 'generated_clusters')} <= set(acc.Tags()['tensors'])
 
 
 def test_projector_has_label_and_cluster_columns(trained):
@@ -119,4 +128,5 @@ def test_unlabelled_frey_like_data(tmp_path):
     assert {'test/clusters_in_use', 'test/cluster_confidence', 'test/loss', 'test/kl_y'} <= set(metrics)
     assert not set(CLUSTERING) & set(metrics)
     assert f'{model.paths.name}_generated_cluster_{K - 1}.png' in pngs(model)
+    assert f'{model.paths.name}_cluster_confusion.png' not in pngs(model)   # no labels
     assert projector_rows(model)[0] == ['index', 'cluster']

@@ -73,7 +73,9 @@ def test_vae_main_trains_restores_and_produces_results(tmp_path, mnist_dir):
     metrics = json.loads((results / 'metrics.json').read_text())
     assert metrics['epochs_trained'] == 1 and np.isfinite(metrics['test/loss'])
     pngs = sorted(p.name for p in results.glob('*.png'))
-    assert pngs == [f'{name}_{f}.png' for f in ('latent_space', 'losses', 'reconstructions', 'samples')]
+    assert pngs == [f'{name}_{f}.png' for f in ('interpolations', 'latent_space', 'losses', 'manifold',
+                                                'reconstructions', 'samples')]
+    assert metrics['test/iw_samples'] == 1000 and metrics['test/nll_iwae'] <= metrics['test/loss'] + 1.0
     assert (summary / 'train.log').read_text().count('epoch 1/1') == 1
 
     # TensorBoard: scalars, histograms (also shown as distributions), the graph and the projector.
@@ -81,6 +83,7 @@ def test_vae_main_trains_restores_and_produces_results(tmp_path, mnist_dir):
     tags = acc.Tags()['tensors']
     assert {'loss/train', 'loss/valid', 'kl_z/valid', 'reconstruction/train', 'latent/z_mean'} <= set(tags)
     assert any(t.startswith('weights/') for t in tags)
+    assert {'figures/reconstructions', 'figures/samples'} <= set(tags)
     assert acc.SummaryMetadata('train_step').plugin_data.plugin_name == 'graph_run_metadata_graph'
     assert (summary / 'projector_config.pbtxt').exists() and (summary / 'sprite.png').exists()
 
@@ -95,7 +98,7 @@ def test_vae_cnn_main_on_frey(tmp_path, frey_dir):
     argv = common(tmp_path, frey_dir) + ['--model_type=1', '--dataset_name=FREY', '--results=1', '--plot=1']
     assert VAE_main.run(argv) == 0
     results = tmp_path / 'results' / 'VC_FREY_001_2_32_2'
-    assert len(list(results.glob('*.png'))) == 4
+    assert len(list(results.glob('*.png'))) == 6   # with the interpolations and the z_dim 2 manifold
     assert 'test/kmeans_nmi' not in json.loads((results / 'metrics.json').read_text())
 
 
@@ -108,7 +111,7 @@ def test_gmvae_main_spec_example_trains_then_restores(tmp_path, frey_dir):
     assert GMVAE_main.run(dirs + spec + ['--train=0']) == 0
     results = tmp_path / 'results' / 'GMVC_FREY_0001_8_2_64_2_8'
     metrics = json.loads((results / 'metrics.json').read_text())
-    assert {'test/kl_z', 'test/kl_w', 'test/kl_y', 'test/clusters_in_use'} <= set(metrics)
+    assert {'test/kl_z', 'test/kl_w', 'test/kl_y', 'test/clusters_in_use', 'test/nll_iwae'} <= set(metrics)
 
 
 def test_restore_without_checkpoint_and_missing_data_fail_with_one_sentence(tmp_path, mnist_dir, capsys):

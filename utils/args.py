@@ -87,6 +87,9 @@ def build_parser(family):
     flags.add_argument('--results', type=_flag, default=0, help='evaluate on the test set and write metrics.json')
     flags.add_argument('--early_stopping', type=_flag, default=1, help='stop when the validation loss stops improving')
     flags.add_argument('--patience', type=int, default=5, help='epochs without improvement before early stopping')
+    flags.add_argument('--iw_samples', type=int, default=1000,
+                       help='importance samples per test image for the IWAE estimate of log p(x) '
+                            'in the results (test/nll_iwae; default 1000; 0 skips it: it is slow for the CNNs)')
     p.add_argument('--extra', default='', help='extra text appended to the run name')
     return p
 
@@ -112,6 +115,8 @@ def _check(args, family):
         return f'--K_clusters must be at least 2 for a mixture, got {args.K_clusters}'
     if family == 'GMVAE' and args.y_prior_threshold < 0:
         return f'--y_prior_threshold must be >= 0 nats, got {args.y_prior_threshold}'
+    if args.iw_samples < 0:
+        return f'--iw_samples must be >= 0 (0 skips the log-likelihood estimate), got {args.iw_samples}'
     if args.sigma <= 0:
         return f'--sigma is a variance and must be > 0, got {args.sigma}'
     if args.learning_rate <= 0:
