@@ -1,7 +1,7 @@
 """Quality runs on the real MNIST, trained with the mains' own code, with their numbers in JSON.
 
-    python benchmarks/quality.py gmvae_clustering [--epochs=120] [--data_dir=../shared/data] [-- flags]
-    python benchmarks/quality.py vae_nll [--epochs=100] [--data_dir=../shared/data] [-- flags]
+    python benchmarks/quality.py gmvae_clustering [--epochs=100] [--data_dir=../shared/data] [-- flags]
+    python benchmarks/quality.py vae_nll [--epochs=150] [--data_dir=../shared/data] [-- flags]
 
 - gmvae_clustering: dense GMVAE, K=16 (the paper's setting); unsupervised clustering accuracy
   (Hungarian and many-to-one), NMI, ARI, clusters in use.
@@ -28,10 +28,10 @@ from utils.files import atomic_write_json, read_json  # noqa: E402
 COMMON = ['--likelihood=bernoulli', '--l_rate=0.001', '--patience=10', '--summary=0', '--results=1',
           '--plot=1', '--extra=bench']
 PRESETS = {
-    'gmvae_clustering': ('GMVAE', GMVAE_main.run, 120,
-                         ['--model_type=2', '--K_clusters=16', '--z_dim=32', '--w_dim=16', '--hidden_dim=256',
+    'gmvae_clustering': ('GMVAE', GMVAE_main.run, 100,
+                         ['--model_type=2', '--K_clusters=16', '--z_dim=10', '--w_dim=4', '--hidden_dim=256',
                           '--num_layers=2', '--batch_size=64']),
-    'vae_nll': ('VAE', VAE_main.run, 100,
+    'vae_nll': ('VAE', VAE_main.run, 150,
                 ['--model_type=0', '--z_dim=32', '--hidden_dim=500', '--num_layers=2', '--batch_size=100']),
 }
 
