@@ -2,10 +2,14 @@
 
 Training runs several optimisation steps inside one compiled `tf.function` call (the whole
 training set stays resident as one tensor; each call gathers its batches by index), so the
-Python loop only updates the progress bar and checks that every loss term is finite.
+Python loop only updates the progress bar and checks that every loss term is finite. For the
+dense networks that call is compiled by XLA (see `BaseModel.uses_xla`).
 """
+import functools
+import glob
 import json
 import os
+import re
 import sys
 import time
 from dataclasses import dataclass
@@ -18,9 +22,10 @@ from tqdm import tqdm
 from base import iwae
 from utils.early_stopping import EarlyStopping
 from utils.files import atomic_write_json, read_json
+from utils.interrupt import StopRequest
 from utils.projector import write_projector
 
-STEPS_PER_CALL = 100    # optimisation steps per compiled call
+STEPS_PER_CALL = 200    # optimisation steps per compiled call (progress bar and NaN check in between)
 EVAL_BATCH = 1000       # images per evaluation call
 PROJECTOR_POINTS = 2000 # test images shown in the TensorBoard projector
 INTERPOLATION_PAIRS = 8 # pairs of test images (0 and 1, 2 and 3, ...) in the interpolation figure
@@ -39,6 +44,14 @@ class RunError(Exception):
 
 class NonFiniteLoss(RunError):
     """A loss term became NaN or Inf during training."""
+
+
+class Interrupted(Exception):
+    """SIGINT or SIGTERM stopped training after the checkpoint of epoch `epoch` (`finished`: no epoch left)."""
+
+    def __init__(self, signal_name, epoch, finished):
+        super().__init__(f'{signal_name} after epoch {epoch}')
+        self.signal_name, self.epoch, self.finished = signal_name, epoch, finished
 
 
 @dataclass(frozen=True)
@@ -72,6 +85,23 @@ def binarize(x, rng):
     return (rng.uniform(size=x.shape) < x).astype(np.float32)
 
 
+def first_line(err):
+    """The first line of an exception's message (TensorFlow's run over many), or its type's name."""
+    lines = str(err).strip().splitlines()
+    return lines[0][:300] if lines else type(err).__name__
+
+
+def unreadable_checkpoint(path):
+    """Why the checkpoint `path` cannot be read, or None: every tensor is read, which checks its checksum."""
+    try:
+        reader = tf.train.load_checkpoint(path)
+        for name in reader.get_variable_to_shape_map():
+            reader.get_tensor(name)
+    except Exception as err:  # damaged files raise many kinds: DataLossError, OpError, IndexError, ...
+        return first_line(err)
+    return None
+
+
 class BaseModel:
     """Trains a graph (a `BaseGraph`) on a `utils.data.Dataset` and produces its results.
 
@@ -100,30 +130,61 @@ class BaseModel:
         self.optimizer = keras.optimizers.Adam(config.learning_rate)
         self.optimizer.build(graph.trainable_variables)
         self.epoch = tf.Variable(0, dtype=tf.int64, trainable=False, name='epoch')
-        self.checkpoint = tf.train.Checkpoint(graph=graph, optimizer=self.optimizer,
-                                              epoch=self.epoch, noise=graph.noise)
-        self.manager = tf.train.CheckpointManager(self.checkpoint, paths.checkpoint_dir, max_to_keep=3)
+        # An exact resume also needs the Dropout layers' seed states and, for early stopping, the weights
+        # of the best validation loss so far and their epoch (0: none yet).
+        weights = {id(w) for w in graph.weights}
+        self.dropout_seeds = [v for v in graph.variables if id(v) not in weights]
+        self.best_weights = [tf.Variable(tf.convert_to_tensor(w), trainable=False) for w in graph.weights]
+        self.best_epoch = tf.Variable(0, dtype=tf.int64, trainable=False, name='best_epoch')
+        core = dict(graph=graph, optimizer=self.optimizer, epoch=self.epoch, noise=graph.noise)
+        resume = dict(dropout_seeds=self.dropout_seeds, best_weights=self.best_weights, best_epoch=self.best_epoch)
+        self.checkpoint = tf.train.Checkpoint(**core, **resume)        # what is saved
+        self.core_checkpoint = tf.train.Checkpoint(**core)             # restored: all of it must match
+        self.resume_checkpoint = tf.train.Checkpoint(**resume)         # restored where present (see restore)
+        self.manager = self._checkpoint_manager()
         self.history = {}
         self.stopper = EarlyStopping(config.patience)
         self.writer = tf.summary.create_file_writer(paths.summary_dir) if config.summary else None
 
     # ------------------------------------------------------------------ compiled steps
-    @tf.function(reduce_retracing=True)
-    def _train_steps(self, x, index):
-        """Adam steps on the batches x[index[i]], index (S, B): returns the mean of each term over them."""
+    @property
+    def uses_xla(self):
+        """Whether the training steps are compiled by XLA (`jit_compile`): for the dense networks only.
+
+        A dense step is ~200 small ops; XLA fuses them into a few kernels, which takes most of the
+        per-op cost of TensorFlow's graph runtime away (2x faster on 2 CPU cores, benchmarks/throughput.py).
+        The CNNs stay in the graph runtime: on CPU, XLA's convolutions are ~25x slower than its oneDNN ones.
+        """
+        return self.graph.network == 'dense'
+
+    @functools.cached_property
+    def _train_steps(self):
+        """`_steps` compiled once for the run (with XLA when `uses_xla`); called with tensors only."""
+        return tf.function(self._steps, jit_compile=self.uses_xla)
+
+    def _steps(self, x, index, first, last):
+        """Adam steps first..last-1 of an epoch, step i on the batch x[index[i]]; index (steps, B) int32.
+
+        Returns the mean of each term over these steps, in the order of `names`, as one vector.
+        """
+        totals = [tf.constant(0.0)] * len(self.names)
+        i = first
+        while i < last:   # not tf.range(first, last): XLA would make its bounds constants, compiling each chunk
+            terms = self._step(tf.gather(x, index[i]))
+            totals = [total + terms[name] for total, name in zip(totals, self.names)]
+            i += 1
+        return tf.stack(totals) / tf.cast(last - first, tf.float32)
+
+    def _step(self, batch):
+        """One Adam step on a batch (B, H, W, C) (binarised first for a Bernoulli p(x|z)): -> its terms."""
+        if self.bernoulli:
+            batch = tf.cast(self.graph.noise.uniform(tf.shape(batch)) < batch, tf.float32)
         variables = self.graph.trainable_variables
-        totals = {name: tf.constant(0.0) for name in self.names}
-        steps = tf.shape(index)[0]
-        for i in tf.range(steps):
-            batch = tf.gather(x, index[i])
-            if self.bernoulli:
-                batch = tf.cast(self.graph.noise.uniform(tf.shape(batch)) < batch, tf.float32)
-            with tf.GradientTape() as tape:
-                terms = self.graph.loss_terms(batch, training=True)
-            gradients = tape.gradient(terms['objective'], variables)
-            self.optimizer.apply_gradients(zip(gradients, variables))
-            totals = {name: totals[name] + terms[name] for name in self.names}
-        return {name: totals[name] / tf.cast(steps, tf.float32) for name in self.names}
+        with tf.GradientTape() as tape:
+            terms = self.graph.loss_terms(batch, training=True)
+        gradients = tape.gradient(terms['objective'], variables)
+        self.optimizer.apply_gradients(zip(gradients, variables))
+        return terms
 
     @tf.function(reduce_retracing=True)
     def _eval_sums(self, x):
@@ -149,31 +210,90 @@ class BaseModel:
                                for s in range(0, len(x), EVAL_BATCH)])
 
     # ------------------------------------------------------------------ checkpoints
+    def _checkpoint_manager(self):
+        """The run's CheckpointManager; an unreadable index file 'checkpoint' is set aside (ckpt-N files stay)."""
+        try:
+            return tf.train.CheckpointManager(self.checkpoint, self.paths.checkpoint_dir, max_to_keep=3)
+        except (UnicodeDecodeError, ValueError, tf.errors.OpError) as err:
+            state = os.path.join(self.paths.checkpoint_dir, 'checkpoint')
+            self.log.warning(f"The checkpoint index '{state}' is unreadable ({first_line(err)}): "
+                             f"it is renamed '{state}.damaged' and the ckpt-N files are used directly.")
+            os.replace(state, state + '.damaged')
+            return tf.train.CheckpointManager(self.checkpoint, self.paths.checkpoint_dir, max_to_keep=3)
+
+    def checkpoint_paths(self):
+        """Prefixes of the run's checkpoints on disk, newest first (whatever the index file 'checkpoint' says)."""
+        found = []
+        for index in glob.glob(os.path.join(glob.escape(self.paths.checkpoint_dir), 'ckpt-*.index')):
+            match = re.fullmatch(r'ckpt-(\d+)\.index', os.path.basename(index))
+            if match:
+                found.append((int(match.group(1)), index[:-len('.index')]))
+        return [path for _, path in sorted(found, reverse=True)]
+
     def restore(self, required):
-        """Load the newest checkpoint of this run; False when there is none and it is not `required`."""
-        path = self.manager.latest_checkpoint
-        if path is None:
+        """Load the newest readable checkpoint of this run; False when there is none and it is not `required`.
+
+        A damaged checkpoint (truncated, garbled or missing files) is reported in one sentence and the one
+        before it is tried. The history is cut back to the restored epoch and early stopping replayed on it.
+        """
+        candidates = self.checkpoint_paths()
+        if not candidates:
             if required:
                 raise RunError(f"no checkpoint of run '{self.paths.name}' in '{self.paths.checkpoint_dir}': "
                                'train it first with --train=1')
             self.log.info(f'No checkpoint of {self.paths.name} yet: training from scratch.')
             return False
         self._check_config()
+        for i, path in enumerate(candidates):
+            problem = unreadable_checkpoint(path)
+            if problem is None:
+                break
+            then = f"falling back to '{candidates[i + 1]}'" if i + 1 < len(candidates) else 'no other is left'
+            self.log.warning(f"Checkpoint '{path}' is damaged ({problem}): {then}.")
+        else:
+            raise RunError(f"none of the {len(candidates)} checkpoints of run '{self.paths.name}' in "
+                           f"'{self.paths.checkpoint_dir}' is readable (see the warnings above): move them away "
+                           'to train from scratch')
         try:
-            self.checkpoint.restore(path).assert_existing_objects_matched()
+            self.core_checkpoint.restore(path).assert_existing_objects_matched().expect_partial()
         except (ValueError, AssertionError, tf.errors.OpError) as err:
-            raise RunError(f"checkpoint '{path}' does not fit this configuration ({str(err).splitlines()[0]})") from err
-        if os.path.exists(self.paths.history_file):
-            saved = read_json(self.paths.history_file)
-            self.history = saved['history']
-            self.stopper.load_state(saved['early_stopping'])
+            raise RunError(f"checkpoint '{path}' does not fit this configuration ({first_line(err)})") from err
+        # Partial: the Dropout seeds differ with --drop_prob, which may change when not training.
+        self.resume_checkpoint.restore(path).expect_partial()
+        if 'best_epoch/.ATTRIBUTES/VARIABLE_VALUE' not in dict(tf.train.list_variables(path)):
+            self.log.warning(f"Checkpoint '{path}' predates the saving of the dropout seeds and best weights: "
+                             'training goes on, but not exactly as an uninterrupted run would.')
+        self._restore_history()
         self.log.info(f'Restored {path} (epoch {int(self.epoch.numpy())}).')
         return True
+
+    def _restore_history(self):
+        """The history of the restored epochs (history.json may hold later ones) and early stopping's state."""
+        epoch = int(self.epoch.numpy())
+        try:
+            saved = read_json(self.paths.history_file)['history'] if os.path.exists(self.paths.history_file) else {}
+            self.history = {name: list(values[:epoch]) for name, values in saved.items()}
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as err:
+            self.log.warning(f"'{self.paths.history_file}' is unreadable ({first_line(err)}): "
+                             'the loss curves and early stopping start again from this epoch.')
+            self.history = {}
+        recorded = len(self.history.get('valid/loss', []))
+        if recorded < epoch:
+            self.log.warning(f"'{self.paths.history_file}' records {recorded} of the {epoch} restored epochs: "
+                             'the loss curves and early stopping lack the others.')
+        self.stopper.replay(self.history.get('valid/loss', []))
 
     def _check_config(self):
         if not os.path.exists(self.paths.config_file):
             return
-        saved = read_json(self.paths.config_file)
+        try:
+            saved = read_json(self.paths.config_file)
+            if not isinstance(saved, dict):
+                raise ValueError('not a JSON object')
+        except (OSError, ValueError) as err:
+            self.log.warning(f"'{self.paths.config_file}' is unreadable ({first_line(err)}): the flags of the "
+                             'saved run are not compared with these.')
+            return
         flags = ARCHITECTURE_FLAGS + (TRAINING_FLAGS if self.config.train else ())
         current = vars(self.config)
         differing = [f'--{k} (saved {saved[k]}, given {current[k]})'
@@ -183,14 +303,23 @@ class BaseModel:
                            'give the saved values or a different --extra')
 
     def _save(self):
-        path = self.manager.save(checkpoint_number=int(self.epoch.numpy()))
-        atomic_write_json(self.paths.history_file,
-                          {'history': self.history, 'early_stopping': self.stopper.state()})
-        return path
+        """Checkpoint ckpt-EPOCH, after the history (restore cuts a longer history back to the checkpoint)."""
+        epoch = int(self.epoch.numpy())
+        try:
+            atomic_write_json(self.paths.history_file,
+                              {'history': self.history, 'early_stopping': self.stopper.state()})
+            return self.manager.save(checkpoint_number=epoch)
+        except (OSError, tf.errors.OpError) as err:
+            raise RunError(f"cannot write the checkpoint of epoch {epoch} in '{self.paths.checkpoint_dir}' "
+                           f'({first_line(err)}); the earlier checkpoints are kept') from err
 
     # ------------------------------------------------------------------ training
     def train(self):
-        """Train up to --epochs epochs in total, validating, checkpointing and summarising each one."""
+        """Train up to --epochs epochs in total, validating, checkpointing and summarising each one.
+
+        SIGINT (Ctrl-C) or SIGTERM stops it once the epoch in progress is saved, raising `Interrupted`:
+        --restore=1 then goes on exactly as an uninterrupted run (same seed, same machine).
+        """
         cfg = self.config
         n, batch = len(self.data.train.x), cfg.batch_size
         steps = n // batch
@@ -202,49 +331,68 @@ class BaseModel:
         if first >= cfg.epochs:
             self.log.info(f'{self.paths.name} has already trained {first} epochs (--epochs={cfg.epochs}).')
             return
-        best_weights = None
-        for epoch in range(first, cfg.epochs):
-            start = time.time()
-            train_terms = self._train_epoch(epoch, steps)
-            seconds = time.time() - start
-            valid_terms = self.evaluate(self.x_valid)
-            self.epoch.assign(epoch + 1)
-            self._record(epoch + 1, train_terms, valid_terms, seconds)
-            improved = self.stopper.update(valid_terms['loss'])
-            if improved:
-                best_weights = self.graph.get_weights()
-            self._save()
-            self.log.info(f'epoch {epoch + 1}/{cfg.epochs} ({seconds:.1f} s): '
-                          f'train {self._format(train_terms)} | valid {self._format(valid_terms)}')
-            if cfg.early_stopping and self.stopper.should_stop:
-                self.log.info(f'Early stopping: no improvement of the validation loss for {cfg.patience} epochs.')
-                break
-        if cfg.early_stopping and best_weights is not None and not improved:
-            self.graph.set_weights(best_weights)
-            self._save()
-            self.log.info(f'Restored the weights of the best validation loss ({self.stopper.best:.2f}).')
+        with StopRequest() as stop:
+            for epoch in range(first, cfg.epochs):
+                start = time.time()
+                train_terms = self._train_epoch(epoch, steps)
+                seconds = time.time() - start
+                valid_terms = self.evaluate(self.x_valid)
+                self.epoch.assign(epoch + 1)
+                self._record(epoch + 1, train_terms, valid_terms, seconds)
+                improved = self.stopper.update(valid_terms['loss'])
+                if improved:
+                    self._copy_weights(self.graph.weights, self.best_weights)
+                    self.best_epoch.assign(epoch + 1)
+                self._save()
+                self.log.info(f'epoch {epoch + 1}/{cfg.epochs} ({seconds:.1f} s): '
+                              f'train {self._format(train_terms)} | valid {self._format(valid_terms)}')
+                if cfg.early_stopping and self.stopper.should_stop:
+                    self.log.info(f'Early stopping: no improvement of the validation loss for {cfg.patience} epochs.')
+                    break
+                if stop.signum and epoch + 1 < cfg.epochs:
+                    raise Interrupted(stop.name, epoch + 1, finished=False)
+            best = int(self.best_epoch.numpy())
+            if cfg.early_stopping and best and not improved:
+                self._copy_weights(self.best_weights, self.graph.weights)
+                self._save()
+                self.log.info(f'Restored the weights of the best validation loss ({self.stopper.best:.2f}, '
+                              f'epoch {best}).')
+        if stop.signum:
+            raise Interrupted(stop.name, int(self.epoch.numpy()), finished=True)
+
+    @staticmethod
+    def _copy_weights(source, target):
+        for s, t in zip(source, target):
+            t.assign(s)
 
     def _train_epoch(self, epoch, steps):
-        """One pass over a permutation (seeded by --seed and the epoch) of the training set."""
+        """One pass over a permutation (seeded by --seed and the epoch) of the training set.
+
+        The epoch's whole index goes in once, so every call has the same signature (one compilation per
+        run); each call runs STEPS_PER_CALL steps of it and returns one vector of term means.
+        """
         order = np.random.default_rng([self.config.seed, epoch]).permutation(len(self.data.train.x))
         index = order[:steps * self.config.batch_size].reshape(steps, self.config.batch_size).astype(np.int32)
+        index = tf.constant(index)
         totals = dict.fromkeys(self.names, 0.0)
         trace = self.writer is not None and epoch == 0
         with tqdm(total=steps, desc=f'epoch {epoch + 1}/{self.config.epochs}', unit='step',
                   file=sys.stderr, leave=False, mininterval=1.0) as bar:
             for first in range(0, steps, STEPS_PER_CALL):
-                chunk = index[first:first + STEPS_PER_CALL]
+                last = min(first + STEPS_PER_CALL, steps)
                 if trace:
                     tf.summary.trace_on(graph=True)
-                terms = {k: float(v) for k, v in self._train_steps(self.x_train, tf.constant(chunk)).items()}
+                means = self._train_steps(self.x_train, index, tf.constant(first, tf.int32),
+                                          tf.constant(last, tf.int32)).numpy()
+                terms = dict(zip(self.names, means.tolist()))
                 if trace:
                     with self.writer.as_default():
                         tf.summary.trace_export('train_step', step=0)
                     trace = False
-                self._check_finite(terms, epoch, first, first + len(chunk))
+                self._check_finite(terms, epoch, first, last)
                 for name in self.names:
-                    totals[name] += terms[name] * len(chunk)
-                bar.update(len(chunk))
+                    totals[name] += terms[name] * (last - first)
+                bar.update(last - first)
                 bar.set_postfix({name: f'{terms[name]:.1f}' for name in self.names})
         return {name: totals[name] / steps for name in self.names}
 

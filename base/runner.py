@@ -1,8 +1,14 @@
 """What VAE_main.py and GMVAE_main.py do: parse, load data, build, restore, train, report.
 
 Every failure the user can cause ends with exit status 2 and one sentence, never a traceback.
+Anything unexpected ends with exit status 1 and one sentence; its traceback goes to the run's log
+file only. SIGINT / SIGTERM stop training once the epoch in progress is saved, with exit status
+130 / 143 and the command that resumes it.
 """
+import logging
 import os
+import shlex
+import signal
 import sys
 
 from utils.args import parse_args, run_name
@@ -24,14 +30,24 @@ def _make_dirs(paths):
     return None
 
 
+def _log_to_file(log, message, exc_info=None):
+    """An error record (with the traceback of `exc_info`) in the log's files only, not on the console."""
+    record = log.makeRecord(log.name, logging.ERROR, __file__, 0, message, None, exc_info)
+    for handler in log.handlers:
+        if isinstance(handler, logging.FileHandler):
+            handler.handle(record)
+
+
 def main(family, graphs, model_class, argv=None):
     """Run one job of `family` ('VAE' or 'GMVAE'); graphs maps model_type -> graph class. Returns the exit status."""
+    argv = sys.argv[1:] if argv is None else [str(a) for a in argv]
     args = parse_args(family, argv)
     # Heavy imports after parsing, so that --help and argument errors answer at once.
     import keras
     import tensorflow as tf
 
-    from base.base_model import RunError, RunPaths
+    from base.base_model import Interrupted, RunError, RunPaths, first_line
+    from base.memory import memory_problem
     from utils.data import DataError, load_dataset
     from utils.logger import get_logger
 
@@ -39,14 +55,27 @@ def main(family, graphs, model_class, argv=None):
     problem = _make_dirs(paths)
     if problem:
         return _fail(problem)
-    log = get_logger(paths.name, paths.log_file)
-    log.info(f'Run {paths.name}: ' + ' '.join(f'--{k}={v}' for k, v in sorted(vars(args).items())))
-    keras.utils.set_random_seed(args.seed)
-    tf.config.experimental.enable_op_determinism()
     try:
+        log = get_logger(paths.name, paths.log_file)
+    except OSError as err:
+        return _fail(f"cannot write the log file '{paths.log_file}' ({err.strerror})")
+    log.info(f'Run {paths.name}: ' + ' '.join(f'--{k}={v}' for k, v in sorted(vars(args).items())))
+    resume = f'python {family}_main.py ' + ' '.join(shlex.quote(a) for a in argv + ['--restore=1'])
+
+    def fail(message, status=2, exc_info=None):
+        _log_to_file(log, message, exc_info)
+        print(f'error: {message}', file=sys.stderr)
+        return status
+
+    try:
+        keras.utils.set_random_seed(args.seed)
+        tf.config.experimental.enable_op_determinism()
         dataset = load_dataset(args.dataset_name, args.data_dir)
         log.info(f'{dataset.name}: train {dataset.train.x.shape}, valid {dataset.valid.x.shape}, '
                  f'test {dataset.test.x.shape}')
+        problem = memory_problem(args, dataset)
+        if problem:
+            raise RunError(problem)
         graph = graphs[args.model_type].from_args(args, dataset.image_shape)
         model = model_class(graph, args, dataset, paths, log)
         if args.restore:
@@ -56,11 +85,29 @@ def main(family, graphs, model_class, argv=None):
         if args.results:
             model.results(plot=bool(args.plot))
     except (DataError, RunError) as err:
-        log.error(str(err))
-        return _fail(str(err))
-    except KeyboardInterrupt:
-        log.error('Interrupted: the last completed epoch is saved; resume with the same flags and --restore=1.')
-        return 130
+        return fail(str(err))
+    except Interrupted as stop:
+        if stop.finished:
+            what = f'training ended (epoch {stop.epoch} saved in \'{paths.checkpoint_dir}\') before the results'
+        else:
+            what = (f'saving epoch {stop.epoch} of {args.epochs} in \'{paths.checkpoint_dir}\' '
+                    '(a stop waits for the end of the epoch in progress)')
+        return fail(f'Stopped by {stop.signal_name} after {what}; go on with: {resume}',
+                    128 + signal.Signals[stop.signal_name])
+    except KeyboardInterrupt as err:   # Ctrl-C outside training, or a second signal during an epoch
+        signum = getattr(err, 'signum', signal.SIGINT)
+        return fail(f'Stopped by {signal.Signals(signum).name} at once: work since the last checkpoint in '
+                    f"'{paths.checkpoint_dir}' is lost; go on with: {resume}", 128 + signum)
+    except (MemoryError, tf.errors.ResourceExhaustedError) as err:
+        return fail(f'out of memory ({first_line(err)}): choose a smaller --batch_size, '
+                    '--hidden_dim or --num_layers')
+    except OSError as err:
+        where = f" '{err.filename}'" if err.filename else ''
+        return fail(f'cannot read or write{where} ({err.strerror or err})')
+    except Exception as err:
+        message = (f'unexpected {type(err).__name__} ({first_line(err)}); the traceback is in the log file '
+                   f"'{paths.log_file}'")
+        return fail(message, 1, sys.exc_info())
     log.info(f'Done. Checkpoints: {paths.checkpoint_dir}  TensorBoard: tensorboard --logdir {paths.summary_dir}  '
              f'Results: {paths.result_dir}')
     return 0

@@ -12,12 +12,16 @@ from utils.constants import MODEL_TYPES, model_types_of
 
 DATASETS = ('MNIST', 'FREY')
 LIKELIHOODS = ('gaussian', 'bernoulli')
+MAX_SIZE = 2 ** 31 - 1      # sizes become int32 tensor dimensions
+DIRECTORIES = ('checkpoint_dir', 'result_dir', 'log_dir', 'data_dir')
 
 
 class ArgumentParser(argparse.ArgumentParser):
     """argparse that reports an error as one line, `prog: error: sentence`, and exits 2."""
 
     def error(self, message):
+        # Control characters (a newline in a value) would break the one line: show them escaped.
+        message = ''.join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in message)
         sentence = message[0].upper() + message[1:]
         if not sentence.endswith('.'):
             sentence += '.'
@@ -111,6 +115,9 @@ def _check(args, family):
     for name in sizes:
         if getattr(args, name) < 1:
             return f'--{name} must be a positive integer, got {getattr(args, name)}'
+    for name in sizes + ['iw_samples']:
+        if getattr(args, name) > MAX_SIZE:
+            return f'--{name} must be at most {MAX_SIZE}, got {getattr(args, name)}'
     if family == 'GMVAE' and args.K_clusters < 2:
         return f'--K_clusters must be at least 2 for a mixture, got {args.K_clusters}'
     if family == 'GMVAE' and args.y_prior_threshold < 0:
@@ -123,8 +130,12 @@ def _check(args, family):
         return f'--learning_rate must be > 0, got {args.learning_rate}'
     if not 0 <= args.drop_prob < 1:
         return f'--drop_prob must be in [0, 1), got {args.drop_prob}'
-    if args.seed < 0:
-        return f'--seed must be >= 0, got {args.seed}'
+    if not 0 <= args.seed < 2 ** 32:
+        return f'--seed must be in 0..{2 ** 32 - 1}, got {args.seed}'
+    for name in DIRECTORIES:
+        folder = getattr(args, name)
+        if not folder or not folder.isprintable():
+            return f'--{name} must be a non-empty path without control or undecodable characters, got {folder!r}'
     if not re.fullmatch(r'[A-Za-z0-9_.-]*', args.extra):
         return f'--extra may hold only letters, digits, ".", "_" and "-", got {args.extra!r}'
     if not (args.train or args.results):

@@ -163,8 +163,11 @@ def _read(dataset, name, data_dir, download, checksums, sources):
         if not download:
             raise DataError(f"{dataset} file '{name}' is missing from '{data_dir}': copy it there from {sources[0]}.")
         _download(dataset, name, data_dir, expected, sources)
-    with open(path, 'rb') as f:
-        data = f.read()
+    try:
+        with open(path, 'rb') as f:
+            data = f.read()
+    except OSError as err:
+        raise _replace(path, f'cannot be read ({err.strerror})', sources[0]) from err
     if not data:
         raise _replace(path, 'is empty', sources[0])
     if expected and _sha256(data) != expected:

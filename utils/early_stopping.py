@@ -31,6 +31,9 @@ class EarlyStopping:
     def state(self):
         return {'best': self.best, 'epochs_without_improvement': self.epochs_without_improvement}
 
-    def load_state(self, state):
-        self.best = state['best']
-        self.epochs_without_improvement = state['epochs_without_improvement']
+    def replay(self, values):
+        """Reset, then `update` with each past validation loss: the state after those epochs."""
+        self.best = math.inf
+        self.epochs_without_improvement = 0
+        for value in values:
+            self.update(value)
