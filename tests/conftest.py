@@ -7,6 +7,13 @@ os.environ.setdefault('CUDA_VISIBLE_DEVICES', '')
 
 import numpy as np
 import pytest
+from hypothesis import settings
+
+# CI explores the same argument vectors every run (a red CI then means a change broke something);
+# local runs draw new ones each time, to keep finding new cases.
+settings.register_profile('ci', derandomize=True)
+if os.environ.get('CI'):
+    settings.load_profile('ci')
 
 REAL_DATA = Path(__file__).resolve().parents[2] / 'shared' / 'data'
 

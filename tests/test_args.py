@@ -51,6 +51,8 @@ def test_run_names_follow_the_spec():
     ('VAE', ['--K_clusters=4'], 'Unrecognized'),
     ('GMVAE', ['--K_clusters=1'], 'K_clusters'),
     ('GMVAE', ['--w_dim=0'], 'w_dim'),
+    ('VAE', ['--batch_size=--'], 'needs a value'),
+    ('VAE', ['--extra=--'], 'needs a value'),
 ])
 def test_bad_values_exit_2_with_one_sentence(family, argv, words, capsys):
     with pytest.raises(SystemExit) as exit_info:

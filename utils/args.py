@@ -147,7 +147,9 @@ def parse_args(family, argv=None):
     """Parse and validate `argv` (default sys.argv[1:]); exits with status 2 on bad input."""
     parser = build_parser(family)
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
-    problem = _check(args, family)
+    # argparse turns a value of '--' (as in --batch_size=--) into an empty list instead of refusing it.
+    empty = [name for name, value in vars(args).items() if isinstance(value, list)]
+    problem = f"--{empty[0]} needs a value, got '--'" if empty else _check(args, family)
     if problem:
         parser.error(problem)
     args.family = family
