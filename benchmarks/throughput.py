@@ -24,8 +24,9 @@ and 128, on MNIST (or same-shaped uniform random images when the files are not i
     XLA's CPU runtime no longer hands its small kernels between threads; the CNNs would lose their
     multi-threaded convolutions, so the production code leaves TensorFlow's default, all cores).
 
-`machine` in the JSON gives the CPU time other processes used during the run (in cores): numbers
-taken while it is well above 0 are slowed by them. --quick runs a few steps of each model at batch
+`other_processes_cpu_cores` (per run, and in `machine` for the whole) is the CPU time that other
+processes used meanwhile, in cores: numbers taken while it is well above 0 are slowed by them (on
+2 cores, by up to 2x). --quick runs a few steps of each model at batch
 32 only, all in one process (its memory numbers are then cumulative): a smoke test, not a measurement.
 Takes about 5-8 minutes on 2 CPU cores without --quick.
 """
@@ -137,7 +138,8 @@ def _iwae(model, graph_kind, quick):
     n = QUICK['iw_images'] if quick else IWAE_IMAGES[graph_kind]
     x = model.x_test
     fn = model.graph.log_importance_weights
-    iwae.log_likelihood(fn, x[:n], k)   # warm-up: one-time costs (each call also traces its own function)
+    if not quick:
+        iwae.log_likelihood(fn, x[:n], k)   # warm-up: one-time costs (each call also traces its own function)
     small = _timed(lambda: iwae.log_likelihood(fn, x[:n], k))
     large = _timed(lambda: iwae.log_likelihood(fn, x[:3 * n], k))
     per_image = (large - small) / (2 * n)   # the tracing time cancels out
@@ -236,21 +238,38 @@ def _run_worker(configs, args, intra_op_threads=None):
     env = dict(os.environ)
     if intra_op_threads:
         env['TF_NUM_INTRAOP_THREADS'] = str(intra_op_threads)   # read by TensorFlow when its thread pools start
+    start, busy, ours = time.time(), _busy_cpu_seconds(), _children_cpu_seconds()
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, env=env)
     if done.returncode:
         sys.stderr.write(done.stderr[-5000:])
         raise SystemExit(f'the worker for {configs} failed (exit status {done.returncode})')
-    return [json.loads(line) for line in done.stdout.splitlines() if line.startswith('{')]
+    other = _other_cores(start, busy, ours)
+    runs = [json.loads(line) for line in done.stdout.splitlines() if line.startswith('{')]
+    for run in runs:
+        run['other_processes_cpu_cores'] = other
+    return runs
+
+
+def _children_cpu_seconds():
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
+
+
+def _other_cores(start, busy, ours):
+    """CPU time (in cores: CPU-seconds per second) that processes other than our workers used since `start`."""
+    if busy is None:
+        return None
+    return max(0.0, (_busy_cpu_seconds() - busy - (_children_cpu_seconds() - ours)) / (time.time() - start))
 
 
 def _table(runs):
     lines = [f'{"model":>5} {"batch":>5} {"network":>7} {"xla":>3} {"s/epoch":>8} {"images/s":>9} '
-             f'{"peak RSS MB":>11} {"IWAE img/s":>10}']
+             f'{"peak RSS MB":>11} {"IWAE img/s":>10} {"other load":>10}']
     for r in runs:
         iw = r['iwae']['images_per_second'] if r['iwae'] else float('nan')
         lines.append(f'{r["model_type"]:>5} {r["batch_size"]:>5} {r["network"]:>7} {"yes" if r["xla"] else "no":>3} '
                      f'{r["seconds_per_epoch"]:>8.2f} {r["images_per_second"]:>9.0f} {r["peak_rss_mb"]:>11.0f} '
-                     f'{iw:>10.1f}')
+                     f'{iw:>10.1f} {r["other_processes_cpu_cores"] or 0.0:>10.2f}')
     return '\n'.join(lines)
 
 
@@ -265,14 +284,13 @@ def main(argv=None):
         return worker(json.loads(args.worker), args.data_dir, args.quick)
     configs = [(t, b) for b in ((32,) if args.quick else BATCH_SIZES) for t in MODEL_TYPES]
     groups = [configs] if args.quick else [[c] for c in configs]   # one process per configuration
-    start, busy, load = time.time(), _busy_cpu_seconds(), os.getloadavg()
+    start, busy, load, ours = time.time(), _busy_cpu_seconds(), os.getloadavg(), _children_cpu_seconds()
     runs = [run for group in groups for run in _run_worker(group, args)]
     # The spec VAE again with one intra-op thread (TF_NUM_INTRAOP_THREADS=1): XLA's CPU runtime hands
     # its small kernels between the pool's threads, which on 2 cores costs more than it gains.
     one_thread = [] if args.quick else _run_worker([(0, 32)], args, intra_op_threads=1)
     wall = time.time() - start
-    ours = resource.getrusage(resource.RUSAGE_CHILDREN)
-    other = None if busy is None else max(0.0, (_busy_cpu_seconds() - busy - ours.ru_utime - ours.ru_stime) / wall)
+    other = _other_cores(start, busy, ours)
     spec = next(r for r in runs if r['model_type'] == 0 and r['batch_size'] == 32)
     report = {
         'command': 'python benchmarks/throughput.py ' + ' '.join(argv if argv is not None else sys.argv[1:]),
