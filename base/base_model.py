@@ -151,9 +151,10 @@ class BaseModel:
     def uses_xla(self):
         """Whether the training steps are compiled by XLA (`jit_compile`): for the dense networks only.
 
-        A dense step is ~200 small ops; XLA fuses them into a few kernels, which takes most of the
-        per-op cost of TensorFlow's graph runtime away (2x faster on 2 CPU cores, benchmarks/throughput.py).
-        The CNNs stay in the graph runtime: on CPU, XLA's convolutions are ~25x slower than its oneDNN ones.
+        A dense step is a few hundred small ops; XLA fuses them into ~170 kernels, which takes most of
+        the per-op cost of TensorFlow's graph runtime away (the spec VAE trains 1.6x faster on 2 CPU
+        cores: benchmarks/throughput.py). The CNNs stay in the graph runtime: on CPU, XLA's
+        convolutions are ~25x slower than TensorFlow's oneDNN ones.
         """
         return self.graph.network == 'dense'
 
