@@ -307,8 +307,7 @@ class BaseModel:
         """Checkpoint ckpt-EPOCH, after the history (restore cuts a longer history back to the checkpoint)."""
         epoch = int(self.epoch.numpy())
         try:
-            atomic_write_json(self.paths.history_file,
-                              {'history': self.history, 'early_stopping': self.stopper.state()})
+            atomic_write_json(self.paths.history_file, {'history': self.history})
             return self.manager.save(checkpoint_number=epoch)
         except (OSError, tf.errors.OpError) as err:
             raise RunError(f"cannot write the checkpoint of epoch {epoch} in '{self.paths.checkpoint_dir}' "

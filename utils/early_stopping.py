@@ -28,9 +28,6 @@ class EarlyStopping:
     def should_stop(self):
         return self.epochs_without_improvement >= self.patience
 
-    def state(self):
-        return {'best': self.best, 'epochs_without_improvement': self.epochs_without_improvement}
-
     def replay(self, values):
         """Reset, then `update` with each past validation loss: the state after those epochs."""
         self.best = math.inf
