@@ -16,6 +16,7 @@ import tensorflow as tf
 
 import networks
 from base.distributions import reparameterize
+from networks import batch_noise
 
 
 class BaseGraph(keras.Model):
@@ -52,8 +53,10 @@ class BaseGraph(keras.Model):
         return cls(image_shape, **{name: getattr(args, name) for name in cls.hyperparameters})
 
     def standard_normal(self, shape):
-        """eps ~ N(0, I) of `shape`, from the graph's own (checkpointed) generator."""
-        return self.noise.normal(shape)
+        """eps ~ N(0, I) of `shape`: from the step's batch noise in a training or evaluation step, else
+        from the graph's own (checkpointed) generator."""
+        noise = batch_noise.active()
+        return noise.normal(shape) if noise is not None else self.noise.normal(shape)
 
     def decode(self, z, training=False):
         """Mean image of p(x|z): (B, z_dim) -> (B, H, W, C) in [0, 1]."""

@@ -10,6 +10,7 @@ import glob
 import json
 import os
 import re
+import shutil
 import sys
 import time
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ import tensorflow as tf
 from tqdm import tqdm
 
 from base import iwae
+from networks import batch_noise
 from utils.early_stopping import EarlyStopping
 from utils.files import atomic_write_json, read_json
 from utils.interrupt import StopRequest
@@ -112,39 +114,43 @@ class BaseModel:
     visualizer_class = None
     summary_figures = ('reconstructions', 'samples')
 
-    def __init__(self, graph, config, dataset, paths, logger):
+    def __init__(self, graph, config, dataset, paths, logger, strategy=None):
         self.graph = graph
         self.config = config
         self.data = dataset
         self.paths = paths
         self.log = logger
+        # TensorFlow's default strategy (one device) unless a tf.distribute strategy is given (utils/distribute.py).
+        self.strategy = strategy or tf.distribute.get_strategy()
+        self.distributed = strategy is not None
+        self.is_chief = self.strategy.extended.should_checkpoint   # writes checkpoints, summaries and results
         self.names = ('loss',) + tuple(graph.term_names)
         self.bernoulli = config.likelihood == 'bernoulli'
         eval_rng = np.random.default_rng(config.seed)
         prepare = (lambda x: binarize(x, eval_rng)) if self.bernoulli else (lambda x: x)
         self.x_valid = prepare(dataset.valid.x)
         self.x_test = prepare(dataset.test.x)
-        self.x_train = tf.constant(dataset.train.x)
-
-        graph.loss_terms(tf.zeros((1,) + graph.image_shape))   # creates the variables
-        self.optimizer = keras.optimizers.Adam(config.learning_rate)
-        self.optimizer.build(graph.trainable_variables)
-        self.epoch = tf.Variable(0, dtype=tf.int64, trainable=False, name='epoch')
-        # An exact resume also needs the Dropout layers' seed states and, for early stopping, the weights
-        # of the best validation loss so far and their epoch (0: none yet).
-        weights = {id(w) for w in graph.weights}
-        self.dropout_seeds = [v for v in graph.variables if id(v) not in weights]
-        self.best_weights = [tf.Variable(tf.convert_to_tensor(w), trainable=False) for w in graph.weights]
-        self.best_epoch = tf.Variable(0, dtype=tf.int64, trainable=False, name='best_epoch')
+        with self.strategy.scope():
+            # Resident on every replica's device; not checkpointed.
+            self.x_train = tf.Variable(dataset.train.x, trainable=False, name='x_train')
+            graph.loss_terms(tf.zeros((1,) + graph.image_shape))   # creates the variables
+            self.optimizer = keras.optimizers.Adam(config.learning_rate)
+            self.optimizer.build(graph.trainable_variables)
+            self.epoch = tf.Variable(0, dtype=tf.int64, trainable=False, name='epoch')
+            # An exact resume also needs, for early stopping, the weights of the best validation loss so far
+            # and their epoch (0: none yet). The training noise is keyed by the optimizer's step count.
+            self.best_weights = [tf.Variable(tf.convert_to_tensor(w), trainable=False) for w in graph.weights]
+            self.best_epoch = tf.Variable(0, dtype=tf.int64, trainable=False, name='best_epoch')
         core = dict(graph=graph, optimizer=self.optimizer, epoch=self.epoch, noise=graph.noise)
-        resume = dict(dropout_seeds=self.dropout_seeds, best_weights=self.best_weights, best_epoch=self.best_epoch)
+        resume = dict(best_weights=self.best_weights, best_epoch=self.best_epoch)
         self.checkpoint = tf.train.Checkpoint(**core, **resume)        # what is saved
         self.core_checkpoint = tf.train.Checkpoint(**core)             # restored: all of it must match
         self.resume_checkpoint = tf.train.Checkpoint(**resume)         # restored where present (see restore)
         self.manager = self._checkpoint_manager()
         self.history = {}
         self.stopper = EarlyStopping(config.patience)
-        self.writer = tf.summary.create_file_writer(paths.summary_dir) if config.summary else None
+        self.writer = (tf.summary.create_file_writer(paths.summary_dir)
+                       if config.summary and self.is_chief else None)
 
     # ------------------------------------------------------------------ compiled steps
     @property
@@ -154,56 +160,94 @@ class BaseModel:
         A dense step is a few hundred small ops; XLA fuses them into ~170 kernels, which takes most of
         the per-op cost of TensorFlow's graph runtime away (the spec VAE trains 1.6x faster on 2 CPU
         cores: benchmarks/throughput.py). The CNNs stay in the graph runtime: on CPU, XLA's
-        convolutions are ~25x slower than TensorFlow's oneDNN ones.
+        convolutions are ~25x slower than TensorFlow's oneDNN ones. Under a tf.distribute strategy
+        only each replica's forward and backward pass is compiled (`_replica_gradients`): XLA does
+        not take the strategy's cross-device steps.
         """
         return self.graph.network == 'dense'
 
     @functools.cached_property
     def _train_steps(self):
-        """`_steps` compiled once for the run (with XLA when `uses_xla`); called with tensors only."""
-        return tf.function(self._steps, jit_compile=self.uses_xla)
+        """`_steps` compiled once for the run; called with tensors only."""
+        return tf.function(self._steps, jit_compile=self.uses_xla and not self.distributed)
+
+    @functools.cached_property
+    def _replica_gradients(self):
+        """`_gradients` compiled (with XLA when `uses_xla`), so its noise is drawn alike with any strategy."""
+        return tf.function(self._gradients, jit_compile=self.uses_xla)
 
     def _steps(self, x, index, first, last):
-        """Adam steps first..last-1 of an epoch, step i on the batch x[index[i]]; index (steps, B) int32.
+        """Adam steps first..last-1 of an epoch, step i on the global batch x[index[i]]; index (steps, B) int32.
 
         Returns the mean of each term over these steps, in the order of `names`, as one vector.
         """
-        totals = [tf.constant(0.0)] * len(self.names)
+        total = tf.zeros(len(self.names))
         i = first
         while i < last:   # not tf.range(first, last): XLA would make its bounds constants, compiling each chunk
-            terms = self._step(tf.gather(x, index[i]))
-            totals = [total + terms[name] for total, name in zip(totals, self.names)]
+            total += self._step(x, index[i])
             i += 1
-        return tf.stack(totals) / tf.cast(last - first, tf.float32)
+        return total / tf.cast(last - first, tf.float32)
 
-    def _step(self, batch):
-        """One Adam step on a batch (B, H, W, C) (binarised first for a Bernoulli p(x|z)): -> its terms."""
-        if self.bernoulli:
-            batch = tf.cast(self.graph.noise.uniform(tf.shape(batch)) < batch, tf.float32)
+    def _step(self, x, index):
+        """One Adam step on the global batch x[index], index (B,), split over the replicas: -> term means (names,)."""
+        shares = self.strategy.run(self._replica_step, args=(x, index))
+        return self.strategy.reduce(tf.distribute.ReduceOp.SUM, shares, axis=None)
+
+    def _replica_step(self, x, index):
+        """This replica's part of a step: gradients of its rows, summed over replicas by `apply_gradients`."""
+        gradients, shares = self._replica_gradients(x, index, tf.convert_to_tensor(self.optimizer.iterations))
+        self.optimizer.apply_gradients(zip(gradients, self.graph.trainable_variables))
+        return shares
+
+    def _gradients(self, x, index, step):
+        """Gradients and term means of this replica's rows of the batch x[index], weighted by their share.
+
+        The replica's rows start:end (of B) give means m_r (binarised first for a Bernoulli p(x|z));
+        weighting by (end - start) / B makes the sum over replicas the global batch mean, for the terms
+        and the objective's gradients alike. Noise is keyed by (--seed, step), the optimizer's step count.
+        """
+        size = tf.shape(index)[0]
+        start, end = batch_noise.replica_rows(size)
+        batch = tf.gather(x, index[start:end])
+        seed = tf.stack([tf.constant(self.config.seed, tf.int64), tf.cast(step, tf.int64)])
+        weight = tf.cast(end - start, tf.float32) / tf.cast(size, tf.float32)
         variables = self.graph.trainable_variables
-        with tf.GradientTape() as tape:
-            terms = self.graph.loss_terms(batch, training=True)
-        gradients = tape.gradient(terms['objective'], variables)
-        self.optimizer.apply_gradients(zip(gradients, variables))
-        return terms
+        with batch_noise.batch_noise(seed, size, start, end) as noise:
+            if self.bernoulli:
+                batch = tf.cast(noise.uniform(tf.shape(batch)) < batch, tf.float32)
+            with tf.GradientTape() as tape:
+                terms = self.graph.loss_terms(batch, training=True)
+                objective = weight * terms['objective']
+        gradients = tape.gradient(objective, variables)
+        return gradients, weight * tf.stack([terms[name] for name in self.names])
 
     @tf.function(reduce_retracing=True)
-    def _eval_sums(self, x):
-        """Sum over the batch x (B, H, W, C) of each per-example term and of the loss (-ELBO)."""
-        terms = self.graph.per_example_terms(x, training=False)
-        sums = {name: tf.reduce_sum(terms[name]) for name in self.graph.term_names}
-        sums['loss'] = tf.add_n(list(sums.values()))
-        return sums
+    def _eval_sums(self, x, seed):
+        """Sum over the batch x (B, H, W, C), split over the replicas, of each term and of the loss (-ELBO)."""
+        shares = self.strategy.run(self._replica_eval_sums, args=(x, seed))
+        return self.strategy.reduce(tf.distribute.ReduceOp.SUM, shares, axis=None)
+
+    def _replica_eval_sums(self, x, seed):
+        """Sums over this replica's rows of x, in the order of `names` (noise keyed by `seed`): -> (names,)."""
+        size = tf.shape(x)[0]
+        start, end = batch_noise.replica_rows(size)
+        with batch_noise.batch_noise(seed, size, start, end):
+            terms = self.graph.per_example_terms(x[start:end], training=False)
+        sums = [tf.reduce_sum(terms[name]) for name in self.graph.term_names]
+        return tf.stack([tf.add_n(sums)] + sums)
 
     # ------------------------------------------------------------------ evaluation
     def evaluate(self, x):
-        """Mean of each term and of the loss (-ELBO) over images x (N, H, W, C), in nats."""
-        totals = dict.fromkeys(self.names, 0.0)
+        """Mean of each term and of the loss (-ELBO) over images x (N, H, W, C), in nats.
+
+        The noise of the images from `start` on is keyed by (--seed, -1 - start): the same images get
+        the same noise every time, so successive validation losses differ by the weights only.
+        """
+        totals = np.zeros(len(self.names))
         for start in range(0, len(x), EVAL_BATCH):
-            sums = self._eval_sums(tf.constant(x[start:start + EVAL_BATCH]))
-            for name in self.names:
-                totals[name] += float(sums[name])
-        return {name: totals[name] / len(x) for name in self.names}
+            seed = tf.constant([self.config.seed, -1 - start], tf.int64)
+            totals += self._eval_sums(tf.constant(x[start:start + EVAL_BATCH]), seed).numpy()
+        return {name: float(total) / len(x) for name, total in zip(self.names, totals)}
 
     def predict(self, fn, x):
         """Apply a graph method batch-wise: fn((B, H, W, C)) -> (B, ...); returns a numpy array."""
@@ -211,8 +255,18 @@ class BaseModel:
                                for s in range(0, len(x), EVAL_BATCH)])
 
     # ------------------------------------------------------------------ checkpoints
+    @property
+    def _save_dir(self):
+        """Where this process writes checkpoints: the run's folder, or a scratch folder for a multi-worker
+        run's non-chief workers (they must save too, as the save is collective; the scratch is removed)."""
+        if self.is_chief:
+            return self.paths.checkpoint_dir
+        return os.path.join(self.paths.checkpoint_dir, f'.worker{self.strategy.cluster_resolver.task_id}')
+
     def _checkpoint_manager(self):
         """The run's CheckpointManager; an unreadable index file 'checkpoint' is set aside (ckpt-N files stay)."""
+        if not self.is_chief:
+            return tf.train.CheckpointManager(self.checkpoint, self._save_dir, max_to_keep=1)
         try:
             return tf.train.CheckpointManager(self.checkpoint, self.paths.checkpoint_dir, max_to_keep=3)
         except (UnicodeDecodeError, ValueError, tf.errors.OpError) as err:
@@ -259,11 +313,11 @@ class BaseModel:
             self.core_checkpoint.restore(path).assert_existing_objects_matched().expect_partial()
         except (ValueError, AssertionError, tf.errors.OpError) as err:
             raise RunError(f"checkpoint '{path}' does not fit this configuration ({first_line(err)})") from err
-        # Partial: the Dropout seeds differ with --drop_prob, which may change when not training.
+        # Partial: checkpoints of earlier versions also hold the Dropout layers' seeds, now unused.
         self.resume_checkpoint.restore(path).expect_partial()
         if 'best_epoch/.ATTRIBUTES/VARIABLE_VALUE' not in dict(tf.train.list_variables(path)):
-            self.log.warning(f"Checkpoint '{path}' predates the saving of the dropout seeds and best weights: "
-                             'training goes on, but not exactly as an uninterrupted run would.')
+            self.log.warning(f"Checkpoint '{path}' predates the saving of the best weights: "
+                             'training goes on, but early stopping cannot return to weights before it.')
         self._restore_history()
         self.log.info(f'Restored {path} (epoch {int(self.epoch.numpy())}).')
         return True
@@ -307,6 +361,10 @@ class BaseModel:
         """Checkpoint ckpt-EPOCH, after the history (restore cuts a longer history back to the checkpoint)."""
         epoch = int(self.epoch.numpy())
         try:
+            if not self.is_chief:
+                self.manager.save(checkpoint_number=epoch)
+                shutil.rmtree(self._save_dir, ignore_errors=True)
+                return None
             atomic_write_json(self.paths.history_file, {'history': self.history})
             return self.manager.save(checkpoint_number=epoch)
         except (OSError, tf.errors.OpError) as err:
@@ -325,8 +383,12 @@ class BaseModel:
         steps = n // batch
         if steps == 0:
             raise RunError(f'--batch_size={batch} is larger than the {n} training images')
-        atomic_write_json(self.paths.config_file,
-                          {k: v for k, v in vars(cfg).items() if isinstance(v, (int, float, str))})
+        replicas = self.strategy.num_replicas_in_sync
+        if batch < replicas:
+            raise RunError(f'--batch_size={batch} is smaller than the {replicas} replicas that share each batch')
+        if self.is_chief:
+            atomic_write_json(self.paths.config_file,
+                              {k: v for k, v in vars(cfg).items() if isinstance(v, (int, float, str))})
         first = int(self.epoch.numpy())
         if first >= cfg.epochs:
             self.log.info(f'{self.paths.name} has already trained {first} epochs (--epochs={cfg.epochs}).')
@@ -443,12 +505,15 @@ class BaseModel:
     def results(self, plot):
         """Test-set metrics (printed and written to metrics.json), projector, and figures when `plot`.
 
+        Under a multi-worker strategy every worker evaluates the test set, and only the chief goes on.
         Besides the -ELBO terms: test/elbo (= -test/loss) and test/nll_iwae, minus the mean IWAE
         estimate of log p(x) with test/iw_samples (--iw_samples) importance samples per image.
         With summaries on, the `summary_figures` are also logged to TensorBoard as images.
         """
-        self.test_z = self.predict(self.graph.latent_mean, self.x_test)
         metrics = {'test/' + k: v for k, v in self.evaluate(self.x_test).items()}
+        if not self.is_chief:
+            return metrics   # a multi-worker run's other workers only take their part in the evaluation
+        self.test_z = self.predict(self.graph.latent_mean, self.x_test)
         metrics['test/elbo'] = -metrics['test/loss']
         metrics.update(self.iwae_metrics())
         metrics.update(self.extra_metrics())

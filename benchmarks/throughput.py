@@ -31,6 +31,7 @@ processes used meanwhile, in cores: numbers taken while it is well above 0 are s
 Takes about 5-8 minutes on 2 CPU cores without --quick.
 """
 import argparse
+import contextlib
 import json
 import os
 import resource
@@ -109,21 +110,52 @@ def _timed(fn):
     return time.perf_counter() - start
 
 
+def _graph_runtime(model):
+    """The model's compiled functions built again without XLA (TensorFlow's graph runtime)."""
+    import tensorflow as tf
+    return {'_train_steps': tf.function(model._steps), '_replica_gradients': tf.function(model._gradients)}
+
+
+@contextlib.contextmanager
+def _swapped(model, functions):
+    """The model's compiled functions replaced by `functions` (name -> function) while inside."""
+    saved = {name: model.__dict__.get(name) for name in functions}
+    model.__dict__.update(functions)
+    try:
+        yield
+    finally:
+        for name, fn in saved.items():
+            if fn is None:
+                model.__dict__.pop(name, None)
+            else:
+                model.__dict__[name] = fn
+
+
 def _loops(model, index):
-    """The spec VAE's comparison loops, each (name, run(steps) -> None): same step, other machinery."""
+    """The spec VAE's comparison loops, each (name, run(steps) -> None): same step, other machinery.
+
+    plain: one tf.function call per step (graph runtime) on a numpy batch; eager: the same step run eagerly.
+    """
     import tensorflow as tf
     x = model.data.train.x
+    graph_runtime = _graph_runtime(model)
     plain_step = tf.function(model._step)
+    rows = tf.range(index.shape[1])
 
     def plain(steps):
-        for i in range(steps):
-            terms = plain_step(tf.constant(x[index[i]]))
-        float(terms['loss'])
+        with _swapped(model, graph_runtime):
+            for i in range(steps):
+                loss = plain_step(tf.constant(x[index[i]]), rows)[0]
+        float(loss)
 
     def eager(steps):
-        for i in range(steps):
-            terms = model._step(tf.constant(x[index[i]]))
-        float(terms['loss'])
+        tf.config.run_functions_eagerly(True)
+        try:
+            for i in range(steps):
+                loss = model._step(tf.constant(x[index[i]]), rows)[0]
+        finally:
+            tf.config.run_functions_eagerly(False)
+        float(loss)
 
     return plain, eager
 
@@ -175,15 +207,11 @@ def measure(model_type, batch, data_dir, quick):
     loops = {'production': lambda: model._train_epoch(1, steps)}
     counts = {'production': steps}     # steps per timed round
     if spec:
-        no_xla = tf.function(model._steps, jit_compile=False, reduce_retracing=True)
-        production_fn = model._train_steps
+        graph_runtime = _graph_runtime(model)
 
         def without_xla():
-            model.__dict__['_train_steps'] = no_xla
-            try:
+            with _swapped(model, graph_runtime):
                 model._train_epoch(1, steps)
-            finally:
-                model.__dict__['_train_steps'] = production_fn
         plain, eager = _loops(model, np.random.default_rng(1).permutation(n)[:epoch_steps * batch].reshape(-1, batch))
         counts.update(no_xla=steps, plain=QUICK['plain'] if quick else PLAIN_STEPS,
                       eager=QUICK['eager'] if quick else EAGER_STEPS)

@@ -1,6 +1,8 @@
 """Dense building blocks: a stack of ReLU layers with dropout."""
 import keras
 
+from networks.dropout import Dropout
+
 
 def dense_net(hidden_dim, num_layers, drop_prob, name):
     """`num_layers` x (Dense(hidden_dim, relu), Dropout(drop_prob)): (B, ...) -> (B, hidden_dim).
@@ -11,7 +13,7 @@ def dense_net(hidden_dim, num_layers, drop_prob, name):
     for i in range(num_layers):
         layers.append(keras.layers.Dense(hidden_dim, activation='relu', name=f'{name}_dense{i + 1}'))
         if drop_prob > 0:
-            layers.append(keras.layers.Dropout(drop_prob))
+            layers.append(Dropout(drop_prob))
     return keras.Sequential(layers, name=name)
 
 

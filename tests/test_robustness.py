@@ -50,7 +50,7 @@ def small(tmp_path, data_dir, *flags):
             *flags]
 
 
-def make_model(tmp_path, model_type, *flags):
+def make_model(tmp_path, model_type, *flags, strategy=None):
     family = FAMILY[model_type]
     gm = ['--w_dim=2', '--K_clusters=3'] if family == 'GMVAE' else []
     args = parse_args(family, [f'--model_type={model_type}', '--z_dim=2', '--hidden_dim=16', '--batch_size=16',
@@ -60,7 +60,8 @@ def make_model(tmp_path, model_type, *flags):
     dataset = tiny_dataset()
     graph_class, model_class = GRAPHS[model_type]
     graph = graph_class.from_args(args, dataset.image_shape)
-    return model_class(graph, args, dataset, RunPaths.from_args(run_name(args), args), logging.getLogger('robust'))
+    return model_class(graph, args, dataset, RunPaths.from_args(run_name(args), args), logging.getLogger('robust'),
+                       strategy)
 
 
 def one_error_line(err):
