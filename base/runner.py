@@ -49,16 +49,24 @@ def main(family, graphs, model_class, argv=None):
     from base.base_model import Interrupted, RunError, RunPaths, first_line
     from base.memory import memory_problem
     from utils.data import DataError, load_dataset
+    from utils.distribute import DistributeError, make_strategy
     from utils.logger import get_logger
 
+    try:
+        strategy = make_strategy(args.distribute)   # first: a multi-worker strategy sets up the runtime
+    except DistributeError as err:
+        return _fail(str(err))
     paths = RunPaths.from_args(run_name(args), args)
     problem = _make_dirs(paths)
     if problem:
         return _fail(problem)
+    log_file = paths.log_file
+    if strategy is not None and not strategy.extended.should_checkpoint:   # a multi-worker run's other workers
+        log_file = log_file[:-len('.log')] + f'.worker{strategy.cluster_resolver.task_id}.log'
     try:
-        log = get_logger(paths.name, paths.log_file)
+        log = get_logger(paths.name, log_file)
     except OSError as err:
-        return _fail(f"cannot write the log file '{paths.log_file}' ({err.strerror})")
+        return _fail(f"cannot write the log file '{log_file}' ({err.strerror})")
     log.info(f'Run {paths.name}: ' + ' '.join(f'--{k}={v}' for k, v in sorted(vars(args).items())))
     resume = f'python {family}_main.py ' + ' '.join(shlex.quote(a) for a in argv + ['--restore=1'])
 
@@ -76,8 +84,12 @@ def main(family, graphs, model_class, argv=None):
         problem = memory_problem(args, dataset)
         if problem:
             raise RunError(problem)
-        graph = graphs[args.model_type].from_args(args, dataset.image_shape)
-        model = model_class(graph, args, dataset, paths, log)
+        if strategy is not None:
+            log.info(f'--distribute={args.distribute}: {strategy.num_replicas_in_sync} replicas, '
+                     f'{args.batch_size / strategy.num_replicas_in_sync:g} images each per step')
+        with (strategy or tf.distribute.get_strategy()).scope():
+            graph = graphs[args.model_type].from_args(args, dataset.image_shape)
+        model = model_class(graph, args, dataset, paths, log, strategy)
         if args.restore:
             model.restore(required=not args.train)
         if args.train:
@@ -106,8 +118,11 @@ def main(family, graphs, model_class, argv=None):
         return fail(f'cannot read or write{where} ({err.strerror or err})')
     except Exception as err:
         message = (f'unexpected {type(err).__name__} ({first_line(err)}); the traceback is in the log file '
-                   f"'{paths.log_file}'")
+                   f"'{log_file}'")
         return fail(message, 1, sys.exc_info())
+    if not model.is_chief:
+        log.info('Done. The chief worker writes the checkpoints, summaries and results.')
+        return 0
     log.info(f'Done. Checkpoints: {paths.checkpoint_dir}  TensorBoard: tensorboard --logdir {paths.summary_dir}  '
              f'Results: {paths.result_dir}')
     return 0

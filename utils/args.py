@@ -94,6 +94,10 @@ def build_parser(family):
     flags.add_argument('--iw_samples', type=int, default=1000,
                        help='importance samples per test image for the IWAE estimate of log p(x) '
                             'in the results (test/nll_iwae; default 1000; 0 skips it: it is slow for the CNNs)')
+    p.add_argument('--distribute', choices=('none', 'mirrored', 'multiworker'), default='none',
+                   help='tf.distribute strategy: none (one device), mirrored (all GPUs, or all logical CPUs, of '
+                        'this machine) or multiworker (machines listed in TF_CONFIG); --batch_size is the '
+                        'global batch, split over the replicas')
     p.add_argument('--extra', default='', help='extra text appended to the run name')
     return p
 

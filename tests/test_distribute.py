@@ -1,0 +1,108 @@
+"""--distribute: one device and two mirrored replicas train alike, checkpoints cross strategies, and a
+two-worker MultiWorkerMirroredStrategy run on localhost completes an epoch."""
+import glob
+import json
+import os
+import socket
+import subprocess
+import sys
+
+import pytest
+
+import VAE_main
+from tests.test_main import frey_dir  # noqa: F401 (fixture)
+from tests.test_robustness import small
+from utils.distribute import tf_config_problem
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ENV = dict(os.environ, TF_CPP_MIN_LOG_LEVEL='3', CUDA_VISIBLE_DEVICES='')
+
+
+def mirrored_check(tmp_path, model_type, *flags):
+    """tests/mirrored_check.py's report (one device vs MirroredStrategy over two logical CPUs)."""
+    done = subprocess.run([sys.executable, 'tests/mirrored_check.py', str(model_type), str(tmp_path), *flags],
+                          cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.parametrize('model_type, flags', [
+    (0, ('--drop_prob=0.3', '--likelihood=bernoulli')),    # dense: XLA, dropout and binarisation noise
+    (3, ('--drop_prob=0.3', '--w_dim=2', '--K_clusters=3')),   # CNN GMVAE: all four terms
+])
+def test_two_mirrored_replicas_follow_the_single_device_trajectory(tmp_path, model_type, flags):
+    report = mirrored_check(tmp_path, model_type, *flags)
+    assert report['replicas'] == 2
+    one, two = report['none']['losses'], report['mirrored']['losses']
+    assert one[-1] < one[0] - 1.0                        # it trains: the loss moves well beyond float noise
+    for a, b in zip(one, two):
+        assert b == pytest.approx(a, rel=1e-5)           # float noise only (measured: ~3e-6)
+    for images in ('valid', 'three_images'):
+        for name, value in report['none'][images].items():
+            assert report['mirrored'][images][name] == pytest.approx(value, rel=1e-5, abs=1e-4)
+    assert report['restored_equal'] == {'none<-mirrored': True, 'mirrored<-none': True}
+
+
+def free_ports(n):
+    sockets = [socket.socket() for _ in range(n)]
+    for s in sockets:
+        s.bind(('localhost', 0))
+    ports = [s.getsockname()[1] for s in sockets]
+    for s in sockets:
+        s.close()
+    return ports
+
+
+def test_two_workers_on_localhost_train_an_epoch_and_write_one_checkpoint(tmp_path, frey_dir):
+    workers = [f'localhost:{port}' for port in free_ports(2)]
+    argv = small(tmp_path, frey_dir, '--dataset_name=FREY', '--epochs=1', '--batch_size=16', '--drop_prob=0.2',
+                 '--distribute=multiworker', '--results=1', '--iw_samples=10')
+    procs = []
+    for index in range(2):
+        config = {'cluster': {'worker': workers}, 'task': {'type': 'worker', 'index': index}}
+        procs.append(subprocess.Popen([sys.executable, 'tests/run_main.py', 'VAE', *argv], cwd=ROOT,
+                                      env=dict(ENV, TF_CONFIG=json.dumps(config)),
+                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+    try:
+        outputs = [proc.communicate(timeout=300) for proc in procs]
+    finally:
+        for proc in procs:
+            proc.kill()
+    for proc, (_, err) in zip(procs, outputs):
+        assert proc.returncode == 0, err[-3000:]
+    run_dir = glob.glob(str(tmp_path / 'ckpt' / '*'))
+    assert len(run_dir) == 1
+    assert sorted(os.listdir(run_dir[0])) == ['checkpoint', 'ckpt-1.data-00000-of-00001', 'ckpt-1.index',
+                                              'config.json', 'history.json']   # the worker's scratch is gone
+    history = json.load(open(os.path.join(run_dir[0], 'history.json')))['history']
+    assert len(history['train/loss']) == 1
+    logs = sorted(os.path.basename(f) for f in glob.glob(str(tmp_path / 'summary' / '*' / '*.log')))
+    assert logs == ['train.log', 'train.worker1.log']
+    chief, worker = (open(glob.glob(str(tmp_path / 'summary' / '*' / name))[0]).read()
+                     for name in ('train.log', 'train.worker1.log'))
+    assert '2 replicas' in chief and 'epoch 1/1' in chief and 'Test metrics' in chief
+    assert 'epoch 1/1' in worker and 'Test metrics' not in worker and 'The chief worker writes' in worker
+    metrics = glob.glob(str(tmp_path / 'results' / '*' / 'metrics.json'))
+    assert len(metrics) == 1 and json.load(open(metrics[0]))['epochs_trained'] == 1
+
+
+@pytest.mark.parametrize('value, expected', [
+    ('', 'needs the TF_CONFIG environment variable'),
+    ('not json', 'is not a cluster and task description'),
+    ('{"cluster": {"worker": ["a:1"]}}', 'is not a cluster and task description'),
+    ('{"cluster": {"worker": ["a:1"]}, "task": {"type": "worker", "index": 3}}', 'is not in its cluster'),
+])
+def test_a_missing_or_bad_tf_config_is_one_sentence(value, expected):
+    assert expected in tf_config_problem(value)
+
+
+def test_valid_tf_config_passes():
+    assert tf_config_problem('{"cluster": {"worker": ["a:1", "b:2"]}, "task": {"type": "worker", "index": 1}}') is None
+
+
+def test_multiworker_without_tf_config_exits_2(tmp_path, frey_dir, monkeypatch, capsys):
+    monkeypatch.delenv('TF_CONFIG', raising=False)
+    argv = small(tmp_path, frey_dir, '--dataset_name=FREY', '--distribute=multiworker')
+    assert VAE_main.run(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and 'TF_CONFIG' in err[0]
