@@ -40,8 +40,13 @@ def make_strategy(name):
         return None
     import tensorflow as tf
     if name == 'mirrored':
-        devices = tf.config.list_logical_devices('GPU') or tf.config.list_logical_devices('CPU')
-        return tf.distribute.MirroredStrategy([device.name for device in devices])
+        gpus = tf.config.list_logical_devices('GPU')
+        if gpus:
+            return tf.distribute.MirroredStrategy([device.name for device in gpus])
+        # CPU devices share the host memory: reduce on one of them, without collective ops (whose
+        # instance keys would clash between two strategies made in one process).
+        cpus = [device.name for device in tf.config.list_logical_devices('CPU')]
+        return tf.distribute.MirroredStrategy(cpus, cross_device_ops=tf.distribute.ReductionToOneDevice())
     problem = tf_config_problem(os.environ.get('TF_CONFIG', ''))
     if problem:
         raise DistributeError(problem)
