@@ -11,6 +11,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import sys
 import time
 from dataclasses import dataclass
@@ -24,7 +25,7 @@ from base import iwae
 from networks import batch_noise
 from utils.early_stopping import EarlyStopping
 from utils.files import atomic_write_json, read_json
-from utils.interrupt import StopRequest
+from utils.interrupt import SIGNALS, StopRequest
 from utils.projector import write_projector
 
 STEPS_PER_CALL = 200    # optimisation steps per compiled call (progress bar and NaN check in between)
@@ -411,16 +412,31 @@ class BaseModel:
                 if cfg.early_stopping and self.stopper.should_stop:
                     self.log.info(f'Early stopping: no improvement of the validation loss for {cfg.patience} epochs.')
                     break
-                if stop.signum and epoch + 1 < cfg.epochs:
-                    raise Interrupted(stop.name, epoch + 1, finished=False)
+                signum = self._agreed_signal(stop.signum)
+                if signum and epoch + 1 < cfg.epochs:
+                    raise Interrupted(signal.Signals(signum).name, epoch + 1, finished=False)
             best = int(self.best_epoch.numpy())
             if cfg.early_stopping and best and not improved:
                 self._copy_weights(self.best_weights, self.graph.weights)
                 self._save()
                 self.log.info(f'Restored the weights of the best validation loss ({self.stopper.best:.2f}, '
                               f'epoch {best}).')
-        if stop.signum:
-            raise Interrupted(stop.name, int(self.epoch.numpy()), finished=True)
+            signum = self._agreed_signal(stop.signum)
+        if signum:
+            raise Interrupted(signal.Signals(signum).name, int(self.epoch.numpy()), finished=True)
+
+    def _agreed_signal(self, signum):
+        """The signal that stops training after this epoch (None: go on), given this process's `signum`.
+
+        Under a multi-worker strategy the workers agree on it, so that a signal to any one of them
+        stops all after the same epoch: a worker alone could not take part in another collective step.
+        """
+        if not isinstance(self.strategy, tf.distribute.MultiWorkerMirroredStrategy):
+            return signum
+        flags = tf.constant([float(signum == s) for s in SIGNALS])
+        per_replica = self.strategy.experimental_distribute_values_from_function(lambda _: flags)
+        received = self.strategy.reduce(tf.distribute.ReduceOp.SUM, per_replica, axis=None).numpy()
+        return next((s for s, count in zip(SIGNALS, received) if count > 0), None)
 
     @staticmethod
     def _copy_weights(source, target):

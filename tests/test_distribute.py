@@ -3,9 +3,12 @@ two-worker MultiWorkerMirroredStrategy run on localhost completes an epoch."""
 import glob
 import json
 import os
+import re
+import signal
 import socket
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -36,10 +39,10 @@ def test_two_mirrored_replicas_follow_the_single_device_trajectory(tmp_path, mod
     one, two = report['none']['losses'], report['mirrored']['losses']
     assert one[-1] < one[0] - 1.0                        # it trains: the loss moves well beyond float noise
     for a, b in zip(one, two):
-        assert b == pytest.approx(a, rel=1e-5)           # float noise only (measured: ~3e-6)
+        assert b == pytest.approx(a, rel=1e-4)           # float noise only (measured: up to 3e-6)
     for images in ('valid', 'three_images'):
         for name, value in report['none'][images].items():
-            assert report['mirrored'][images][name] == pytest.approx(value, rel=1e-5, abs=1e-4)
+            assert report['mirrored'][images][name] == pytest.approx(value, rel=1e-4, abs=1e-3)
     assert report['restored_equal'] == {'none<-mirrored': True, 'mirrored<-none': True}
 
 
@@ -53,23 +56,33 @@ def free_ports(n):
     return ports
 
 
-def test_two_workers_on_localhost_train_an_epoch_and_write_one_checkpoint(tmp_path, frey_dir):
+def start_workers(argv, **env):
+    """Two VAE_main workers (tests/run_main.py) of one MultiWorkerMirroredStrategy cluster on localhost ports."""
     workers = [f'localhost:{port}' for port in free_ports(2)]
-    argv = small(tmp_path, frey_dir, '--dataset_name=FREY', '--epochs=1', '--batch_size=16', '--drop_prob=0.2',
-                 '--distribute=multiworker', '--results=1', '--iw_samples=10')
     procs = []
     for index in range(2):
         config = {'cluster': {'worker': workers}, 'task': {'type': 'worker', 'index': index}}
         procs.append(subprocess.Popen([sys.executable, 'tests/run_main.py', 'VAE', *argv], cwd=ROOT,
-                                      env=dict(ENV, TF_CONFIG=json.dumps(config)),
+                                      env=dict(ENV, TF_CONFIG=json.dumps(config), **env),
                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+    return procs
+
+
+def finish(procs, timeout=300):
+    """(returncode, stderr) of each process, once all have ended."""
     try:
-        outputs = [proc.communicate(timeout=300) for proc in procs]
+        outputs = [proc.communicate(timeout=timeout) for proc in procs]
     finally:
         for proc in procs:
             proc.kill()
-    for proc, (_, err) in zip(procs, outputs):
-        assert proc.returncode == 0, err[-3000:]
+    return [(proc.returncode, err) for proc, (_, err) in zip(procs, outputs)]
+
+
+def test_two_workers_on_localhost_train_an_epoch_and_write_one_checkpoint(tmp_path, frey_dir):
+    argv = small(tmp_path, frey_dir, '--dataset_name=FREY', '--epochs=1', '--batch_size=16', '--drop_prob=0.2',
+                 '--distribute=multiworker', '--results=1', '--iw_samples=10')
+    for status, err in finish(start_workers(argv)):
+        assert status == 0, err[-3000:]
     run_dir = glob.glob(str(tmp_path / 'ckpt' / '*'))
     assert len(run_dir) == 1
     assert sorted(os.listdir(run_dir[0])) == ['checkpoint', 'ckpt-1.data-00000-of-00001', 'ckpt-1.index',
@@ -106,3 +119,25 @@ def test_multiworker_without_tf_config_exits_2(tmp_path, frey_dir, monkeypatch, 
     assert VAE_main.run(argv) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and 'TF_CONFIG' in err[0]
+
+
+def test_a_signal_to_one_worker_stops_both_after_the_same_epoch(tmp_path, frey_dir):
+    argv = small(tmp_path, frey_dir, '--dataset_name=FREY', '--epochs=4', '--batch_size=16',
+                 '--distribute=multiworker')
+    procs = start_workers(argv, EPOCH_DELAY_S='1.5')
+    worker_log = str(tmp_path / 'summary' / '*' / 'train.worker1.log')
+    deadline = time.time() + 120
+    while not any('epoch 1/4' in open(f).read() for f in glob.glob(worker_log)):
+        assert all(proc.poll() is None for proc in procs) and time.time() < deadline, 'epoch 1 never ended'
+        time.sleep(0.2)
+    procs[1].send_signal(signal.SIGINT)            # the other worker, not the chief
+    results = finish(procs)
+    assert [status for status, _ in results] == [130, 130], results[0][1][-2000:] + results[1][1][-2000:]
+    # Epoch 2 unless the signal beat the agreement that follows epoch 1's log line by a few ms.
+    epochs = {int(re.search(r'Stopped by SIGINT after saving epoch (\d) of 4', err).group(1)) for _, err in results}
+    assert len(epochs) == 1 and epochs <= {1, 2}
+    epoch = epochs.pop()
+    run_dir = glob.glob(str(tmp_path / 'ckpt' / '*'))[0]
+    assert len(json.load(open(os.path.join(run_dir, 'history.json')))['history']['train/loss']) == epoch
+    assert os.path.exists(os.path.join(run_dir, f'ckpt-{epoch}.index'))
+    assert not os.path.exists(os.path.join(run_dir, f'ckpt-{epoch + 1}.index'))
