@@ -4,6 +4,11 @@ Training runs several optimisation steps inside one compiled `tf.function` call 
 training set stays resident as one tensor; each call gathers its batches by index), so the
 Python loop only updates the progress bar and checks that every loss term is finite. For the
 dense networks that call is compiled by XLA (see `BaseModel.uses_xla`).
+
+Each step and each evaluation batch runs through a tf.distribute strategy (TensorFlow's default,
+one device, unless --distribute names another): every replica takes a consecutive share of the
+global batch and draws its noise from the batch's (networks/batch_noise.py), so the replica count
+changes the numbers by float rounding only.
 """
 import functools
 import glob
