@@ -84,7 +84,10 @@ def main(family, graphs, model_class, argv=None):
         problem = memory_problem(args, dataset)
         if problem:
             raise RunError(problem)
-        if strategy is not None:
+        if strategy is not None and strategy.num_replicas_in_sync == 1:
+            log.warning(f'--distribute={args.distribute} found one device only: it trains as one replica, '
+                        'slower than --distribute=none (no XLA around the whole loop).')
+        elif strategy is not None:
             log.info(f'--distribute={args.distribute}: {strategy.num_replicas_in_sync} replicas, '
                      f'{args.batch_size / strategy.num_replicas_in_sync:g} images each per step')
         with (strategy or tf.distribute.get_strategy()).scope():

@@ -141,3 +141,10 @@ def test_a_signal_to_one_worker_stops_both_after_the_same_epoch(tmp_path, frey_d
     assert len(json.load(open(os.path.join(run_dir, 'history.json')))['history']['train/loss']) == epoch
     assert os.path.exists(os.path.join(run_dir, f'ckpt-{epoch}.index'))
     assert not os.path.exists(os.path.join(run_dir, f'ckpt-{epoch + 1}.index'))
+
+
+def test_mirrored_on_one_device_trains_and_warns(tmp_path, frey_dir, capsys):
+    argv = small(tmp_path, frey_dir, '--dataset_name=FREY', '--epochs=1', '--distribute=mirrored')
+    assert VAE_main.run(argv) == 0
+    log = open(glob.glob(str(tmp_path / 'summary' / '*' / 'train.log'))[0]).read()
+    assert 'found one device only' in log and 'epoch 1/1' in log
