@@ -194,10 +194,13 @@ class BaseModel:
             i += 1
         return total / tf.cast(last - first, tf.float32)
 
+    def _summed_over_replicas(self, fn, *args):
+        """fn(*args) run on every replica (each takes its share of the batch), its results summed."""
+        return self.strategy.reduce(tf.distribute.ReduceOp.SUM, self.strategy.run(fn, args=args), axis=None)
+
     def _step(self, x, index):
         """One Adam step on the global batch x[index], index (B,), split over the replicas: -> term means (names,)."""
-        shares = self.strategy.run(self._replica_step, args=(x, index))
-        return self.strategy.reduce(tf.distribute.ReduceOp.SUM, shares, axis=None)
+        return self._summed_over_replicas(self._replica_step, x, index)
 
     def _replica_step(self, x, index):
         """This replica's part of a step: gradients of its rows, summed over replicas by `apply_gradients`."""
@@ -213,12 +216,11 @@ class BaseModel:
         and the objective's gradients alike. Noise is keyed by (--seed, step), the optimizer's step count.
         """
         size = tf.shape(index)[0]
-        start, end = batch_noise.replica_rows(size)
-        batch = tf.gather(x, index[start:end])
         seed = tf.stack([tf.constant(self.config.seed, tf.int64), tf.cast(step, tf.int64)])
-        weight = tf.cast(end - start, tf.float32) / tf.cast(size, tf.float32)
         variables = self.graph.trainable_variables
-        with batch_noise.batch_noise(seed, size, start, end) as noise:
+        with batch_noise.batch_noise(seed, size) as noise:
+            batch = tf.gather(x, index[noise.start:noise.end])
+            weight = tf.cast(noise.end - noise.start, tf.float32) / tf.cast(size, tf.float32)
             if self.bernoulli:
                 batch = tf.cast(noise.uniform(tf.shape(batch)) < batch, tf.float32)
             with tf.GradientTape() as tape:
@@ -230,15 +232,12 @@ class BaseModel:
     @tf.function(reduce_retracing=True)
     def _eval_sums(self, x, seed):
         """Sum over the batch x (B, H, W, C), split over the replicas, of each term and of the loss (-ELBO)."""
-        shares = self.strategy.run(self._replica_eval_sums, args=(x, seed))
-        return self.strategy.reduce(tf.distribute.ReduceOp.SUM, shares, axis=None)
+        return self._summed_over_replicas(self._replica_eval_sums, x, seed)
 
     def _replica_eval_sums(self, x, seed):
         """Sums over this replica's rows of x, in the order of `names` (noise keyed by `seed`): -> (names,)."""
-        size = tf.shape(x)[0]
-        start, end = batch_noise.replica_rows(size)
-        with batch_noise.batch_noise(seed, size, start, end):
-            terms = self.graph.per_example_terms(x[start:end], training=False)
+        with batch_noise.batch_noise(seed, tf.shape(x)[0]) as noise:
+            terms = self.graph.per_example_terms(x[noise.start:noise.end], training=False)
         sums = [tf.reduce_sum(terms[name]) for name in self.graph.term_names]
         return tf.stack([tf.add_n(sums)] + sums)
 

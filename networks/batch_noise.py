@@ -44,9 +44,10 @@ class BatchNoise:
 
 
 @contextlib.contextmanager
-def batch_noise(seed, size, start, end):
-    """Make `BatchNoise(seed, size, start, end)` the active noise while tracing the enclosed step."""
-    _stack.append(BatchNoise(seed, size, start, end))
+def batch_noise(seed, size):
+    """The current replica's `BatchNoise` of a global batch of `size` (its rows: `replica_rows`), made the
+    active noise while tracing the enclosed step; its `start` and `end` say which rows the replica takes."""
+    _stack.append(BatchNoise(seed, size, *replica_rows(size)))
     try:
         yield _stack[-1]
     finally:

@@ -9,6 +9,7 @@ import re
 import sys
 
 from utils.constants import MODEL_TYPES, model_types_of
+from utils.distribute import CHOICES as DISTRIBUTE_CHOICES
 
 DATASETS = ('MNIST', 'FREY')
 LIKELIHOODS = ('gaussian', 'bernoulli')
@@ -94,7 +95,7 @@ def build_parser(family):
     flags.add_argument('--iw_samples', type=int, default=1000,
                        help='importance samples per test image for the IWAE estimate of log p(x) '
                             'in the results (test/nll_iwae; default 1000; 0 skips it: it is slow for the CNNs)')
-    p.add_argument('--distribute', choices=('none', 'mirrored', 'multiworker'), default='none',
+    p.add_argument('--distribute', choices=DISTRIBUTE_CHOICES, default='none',
                    help='tf.distribute strategy: none (one device), mirrored (all GPUs, or all logical CPUs, of '
                         'this machine) or multiworker (machines listed in TF_CONFIG); --batch_size is the '
                         'global batch, split over the replicas')
