@@ -145,13 +145,17 @@ def _set_aside(paths, folders, notes):
     full = [f for f in folders if os.path.isdir(f) and set(os.listdir(f)) - {LOCK_FILE}]
     if not full:
         return
-    stamp, n = time.strftime('%Y%m%d-%H%M%S'), 1
-    aside = lambda folder: f'{os.path.normpath(folder)}.set-aside-{stamp}' + (f'-{n}' if n > 1 else '')  # noqa: E731
-    while any(os.path.exists(aside(f)) for f in folders):
+    stamp = time.strftime('%Y%m%d-%H%M%S')
+
+    def aside(folder, n):
+        return f'{os.path.normpath(folder)}.set-aside-{stamp}' + (f'-{n}' if n > 1 else '')
+
+    n = 1
+    while any(os.path.exists(aside(f, n)) for f in folders):   # one free name for all three
         n += 1
     moved = []
     for folder in full:
-        target = aside(folder)
+        target = aside(folder, n)
         try:
             os.makedirs(target)
             for entry in sorted(set(os.listdir(folder)) - {LOCK_FILE}):
