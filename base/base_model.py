@@ -27,6 +27,7 @@ import tensorflow as tf
 from tqdm import tqdm
 
 from base import iwae
+from base.run_folder import remove_unfinished_save
 from networks import batch_noise
 from utils.early_stopping import EarlyStopping
 from utils.files import atomic_write_json, read_json
@@ -86,6 +87,15 @@ class RunPaths:
     @property
     def log_file(self):
         return os.path.join(self.summary_dir, 'train.log')
+
+
+def differing_flags(saved, config, training):
+    """'--flag (saved X, given Y)' for each flag of `config` that differs from `saved` (a run's config.json):
+    the ARCHITECTURE_FLAGS, and also the TRAINING_FLAGS when `training`."""
+    flags = ARCHITECTURE_FLAGS + (TRAINING_FLAGS if training else ())
+    current = vars(config)
+    return [f'--{k} (saved {saved[k]}, given {current[k]})'
+            for k in flags if k in saved and k in current and saved[k] != current[k]]
 
 
 def binarize(x, rng):
@@ -354,10 +364,7 @@ class BaseModel:
             self.log.warning(f"'{self.paths.config_file}' is unreadable ({first_line(err)}): the flags of the "
                              'saved run are not compared with these.')
             return
-        flags = ARCHITECTURE_FLAGS + (TRAINING_FLAGS if self.config.train else ())
-        current = vars(self.config)
-        differing = [f'--{k} (saved {saved[k]}, given {current[k]})'
-                     for k in flags if k in saved and k in current and saved[k] != current[k]]
+        differing = differing_flags(saved, self.config, training=self.config.train)
         if differing:
             raise RunError(f"run '{self.paths.name}' was made with other flags: {', '.join(differing)}; "
                            'give the saved values or a different --extra')
@@ -373,6 +380,7 @@ class BaseModel:
             atomic_write_json(self.paths.history_file, {'history': self.history})
             return self.manager.save(checkpoint_number=epoch)
         except (OSError, tf.errors.OpError) as err:
+            remove_unfinished_save(self._save_dir, epoch)
             raise RunError(f"cannot write the checkpoint of epoch {epoch} in '{self.paths.checkpoint_dir}' "
                            f'({first_line(err)}); the earlier checkpoints are kept') from err
 

@@ -11,6 +11,7 @@ import shlex
 import signal
 import sys
 
+from base.run_folder import RunFolderError, claim, release_all
 from utils.args import parse_args, run_name
 
 
@@ -40,6 +41,13 @@ def _log_to_file(log, message, exc_info=None):
 
 def main(family, graphs, model_class, argv=None):
     """Run one job of `family` ('VAE' or 'GMVAE'); graphs maps model_type -> graph class. Returns the exit status."""
+    try:
+        return _main(family, graphs, model_class, argv)
+    finally:
+        release_all()   # the run folder's lock (base/run_folder.py)
+
+
+def _main(family, graphs, model_class, argv):
     argv = sys.argv[1:] if argv is None else [str(a) for a in argv]
     args = parse_args(family, argv)
     # Heavy imports after parsing, so that --help and argument errors answer at once.
@@ -60,6 +68,10 @@ def main(family, graphs, model_class, argv=None):
     problem = _make_dirs(paths)
     if problem:
         return _fail(problem)
+    try:   # before anything of the run is written: one process per run, no other run destroyed
+        notes = claim(paths, args, strategy)
+    except RunFolderError as err:
+        return _fail(str(err))
     log_file = paths.log_file
     if strategy is not None and not strategy.extended.should_checkpoint:   # a multi-worker run's other workers
         log_file = log_file[:-len('.log')] + f'.worker{strategy.cluster_resolver.task_id}.log'
@@ -68,7 +80,10 @@ def main(family, graphs, model_class, argv=None):
     except OSError as err:
         return _fail(f"cannot write the log file '{log_file}' ({err.strerror})")
     log.info(f'Run {paths.name}: ' + ' '.join(f'--{k}={v}' for k, v in sorted(vars(args).items())))
-    resume = f'python {family}_main.py ' + ' '.join(shlex.quote(a) for a in argv + ['--restore=1'])
+    for note in notes:
+        log.warning(note)
+    go_on = ['--restore=1'] + (['--overwrite=0'] if args.overwrite else [])   # the run was set aside already
+    resume = f'python {family}_main.py ' + ' '.join(shlex.quote(a) for a in argv + go_on)
 
     def fail(message, status=2, exc_info=None):
         _log_to_file(log, message, exc_info)

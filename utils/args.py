@@ -88,6 +88,9 @@ def build_parser(family):
     flags.add_argument('--train', type=_flag, default=1, help='train the model')
     flags.add_argument('--summary', type=_flag, default=1, help='write TensorBoard summaries')
     flags.add_argument('--restore', type=_flag, default=0, help='continue from the newest checkpoint of this run')
+    flags.add_argument('--overwrite', type=_flag, default=0,
+                       help='start this run over although its folders hold an earlier one: that one is set aside '
+                            'in NAME.set-aside-DATE folders, not deleted (for --train=0, only its results)')
     flags.add_argument('--plot', type=_flag, default=0, help='save the result figures as PNG')
     flags.add_argument('--results', type=_flag, default=0, help='evaluate on the test set and write metrics.json')
     flags.add_argument('--early_stopping', type=_flag, default=1, help='stop when the validation loss stops improving')
@@ -145,6 +148,8 @@ def _check(args, family):
         return f'--extra may hold only letters, digits, ".", "_" and "-", got {args.extra!r}'
     if not (args.train or args.results):
         return 'nothing to do: give --train=1 or --results=1'
+    if args.train and args.restore and args.overwrite:
+        return '--overwrite=1 starts the run over and --restore=1 continues it: give only one of them'
     return None
 
 
