@@ -60,7 +60,7 @@ class GMVAEGraph(BaseGraph):
 
     def encode(self, x, training=False):
         """q(z|x) and q(w|x): (B, H, W, C) -> z_mean, z_log_var (B, z_dim), w_mean, w_log_var (B, w_dim)."""
-        h = self.encoder(x, training=training)
+        h = self.features(x, training=training)
         z_mean, z_log_var = self.q_z(h)
         w_mean, w_log_var = self.q_w(h)
         return z_mean, z_log_var, w_mean, w_log_var

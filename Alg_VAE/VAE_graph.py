@@ -28,7 +28,7 @@ class VAEGraph(BaseGraph):
 
     def encode(self, x, training=False):
         """q(z|x): (B, H, W, C) -> mean, log_var, each (B, z_dim)."""
-        return self.q_z(self.encoder(x, training=training))
+        return self.q_z(self.features(x, training=training))
 
     def per_example_terms(self, x, training=False):
         mean, log_var = self.encode(x, training=training)

@@ -6,6 +6,13 @@ per-example cost in nats whose sum over terms is -ELBO(x):
     -ELBO(x) = reconstruction + (the KL terms of the subclass)
     reconstruction = -E_q[log p(x|z)]   (one Monte Carlo sample of z)
 
+Training minimises reconstruction + beta * (the KL terms): beta = 1 is the ELBO, other values the
+beta-VAE of Higgins et al. (2017). The reported loss is always -ELBO.
+
+Dropout (--drop_prob) acts where --dropout_on says: 'none' (the default: the original passed
+drop_prob to dropout layers that were never switched on), 'hidden' (after every hidden dense
+layer of the encoder and decoder) or 'input' (on the encoder's input pixels: a denoising VAE).
+
 For the importance-weighted bound of log p(x) (Burda et al. 2016; the estimator is base/iwae.py)
 a graph also gives log importance weights log p(x, h) - log q(h|x) of joint samples h ~ q(h|x).
 """
@@ -17,6 +24,8 @@ import tensorflow as tf
 import networks
 from base.distributions import reparameterize
 from networks import batch_noise
+from networks.dropout import Dropout
+from utils.constants import DROPOUT_PLACES
 
 
 class BaseGraph(keras.Model):
@@ -32,25 +41,35 @@ class BaseGraph(keras.Model):
 
     network = 'dense'
     term_names = ('reconstruction',)
-    hyperparameters = ('sigma', 'z_dim', 'hidden_dim', 'num_layers', 'drop_prob', 'likelihood', 'seed')
+    hyperparameters = ('sigma', 'z_dim', 'hidden_dim', 'num_layers', 'drop_prob', 'dropout_on', 'beta',
+                       'likelihood', 'seed')
 
-    def __init__(self, image_shape, *, sigma, z_dim, hidden_dim, num_layers, drop_prob=0.0,
-                 likelihood='gaussian', seed=0, **kwargs):
+    def __init__(self, image_shape, *, sigma, z_dim, hidden_dim, num_layers, drop_prob=0.0, dropout_on='none',
+                 beta=1.0, likelihood='gaussian', seed=0, **kwargs):
         super().__init__(**kwargs)
+        if dropout_on not in DROPOUT_PLACES:
+            raise ValueError(f'dropout_on must be one of {DROPOUT_PLACES}, got {dropout_on!r}')
         self.image_shape = tuple(image_shape)
         self.sigma = float(sigma)
         self.z_dim = z_dim
+        self.beta = float(beta)
         self.likelihood = likelihood
+        hidden_drop = drop_prob if dropout_on == 'hidden' else 0.0
+        self.input_dropout = Dropout(drop_prob if dropout_on == 'input' else 0.0, name='input_dropout')
         self.encoder = networks.encoder_body(self.network, self.image_shape, hidden_dim, num_layers,
-                                             drop_prob, name='encoder')
+                                             hidden_drop, name='encoder')
         self.decoder = networks.decoder(self.network, self.image_shape, hidden_dim, num_layers,
-                                        drop_prob, name='decoder')
+                                        hidden_drop, name='decoder')
         self.noise = tf.random.Generator.from_seed(seed)
 
     @classmethod
     def from_args(cls, args, image_shape):
         """Build from parsed command-line arguments (the names in `hyperparameters`)."""
         return cls(image_shape, **{name: getattr(args, name) for name in cls.hyperparameters})
+
+    def features(self, x, training=False):
+        """The encoder body on x, after the input dropout ('input' only): (B, H, W, C) -> (B, hidden_dim)."""
+        return self.encoder(self.input_dropout(x, training=training), training=training)
 
     def standard_normal(self, shape):
         """eps ~ N(0, I) of `shape`: from the step's batch noise in a training or evaluation step, else
@@ -99,8 +118,9 @@ class BaseGraph(keras.Model):
         return self.log_importance_weights(x, 1)[0]
 
     def objective(self, term_means):
-        """Scalar minimised in training, from the batch means of the terms (default: -ELBO)."""
-        return tf.add_n([term_means[name] for name in self.term_names])
+        """Scalar minimised in training: reconstruction + beta * (sum of the KL terms), from the batch means."""
+        return tf.add_n([term_means[name] * (1.0 if name == 'reconstruction' else self.beta)
+                         for name in self.term_names])
 
     def loss_terms(self, x, training=False):
         """Batch means of each term, 'loss' (= -ELBO) and 'objective' (what is minimised)."""

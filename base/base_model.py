@@ -44,7 +44,7 @@ INTERPOLATION_STEPS = 10
 ARCHITECTURE_FLAGS = ('model_type', 'dataset_name', 'sigma', 'z_dim', 'w_dim', 'K_clusters',
                       'hidden_dim', 'num_layers', 'likelihood')
 # Flags that define how it is trained: they must also match to continue training.
-TRAINING_FLAGS = ('learning_rate', 'batch_size', 'drop_prob', 'seed', 'y_prior_threshold')
+TRAINING_FLAGS = ('learning_rate', 'batch_size', 'drop_prob', 'dropout_on', 'beta', 'seed', 'y_prior_threshold')
 
 
 class RunError(Exception):

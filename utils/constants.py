@@ -19,3 +19,7 @@ MODEL_TYPES = {
 def model_types_of(family):
     """Model-type numbers trained by `family` ('VAE' or 'GMVAE')."""
     return sorted(k for k, v in MODEL_TYPES.items() if v.family == family)
+
+
+# Where --drop_prob acts (base/base_graph.py): nowhere, after the hidden dense layers, or on the input pixels.
+DROPOUT_PLACES = ('none', 'hidden', 'input')
