@@ -90,6 +90,9 @@ def _main(family, graphs, model_class, argv):
         print(f'error: {message}', file=sys.stderr)
         return status
 
+    if args.train and args.drop_prob > 0 and args.dropout_on == 'none':
+        log.warning(f'--drop_prob={args.drop_prob} is not applied: as in the original, dropout is off unless '
+                    '--dropout_on=hidden or --dropout_on=input (README "Why the spec\'s examples train well").')
     try:
         keras.utils.set_random_seed(args.seed)
         tf.config.experimental.enable_op_determinism()
@@ -108,7 +111,7 @@ def _main(family, graphs, model_class, argv):
         with (strategy or tf.distribute.get_strategy()).scope():
             graph = graphs[args.model_type].from_args(args, dataset.image_shape)
         model = model_class(graph, args, dataset, paths, log, strategy)
-        if args.restore:
+        if args.restore or not args.train:   # a results-only run always loads the newest checkpoint
             model.restore(required=not args.train)
         if args.train:
             model.train()

@@ -27,7 +27,7 @@ def test_run_names_follow_the_spec():
     assert run_name(parse_args('VAE', SPEC_VAE)) == 'V_MNIST_0001_8_64_2'
     assert run_name(parse_args('VAE', SPEC_VAE[1:] + ['--model_type=1', '--extra=try2'])) == 'VC_MNIST_0001_8_64_2_try2'
     assert run_name(parse_args('GMVAE', SPEC_GMVAE)) == 'GMVC_FREY_0001_8_2_64_2_8'
-    assert run_name(parse_args('VAE', ['--likelihood=bernoulli'])) == 'V_MNIST_0001_8_64_2_bernoulli'
+    assert run_name(parse_args('VAE', ['--likelihood=bernoulli'])) == 'V_MNIST_01_3_50_2_bernoulli'   # the defaults
 
 
 @pytest.mark.parametrize('family, argv, words', [

@@ -8,7 +8,7 @@ import math
 import re
 import sys
 
-from utils.constants import MODEL_TYPES, model_types_of
+from utils.constants import DROPOUT_PLACES, MODEL_TYPES, model_types_of
 from utils.distribute import CHOICES as DISTRIBUTE_CHOICES
 
 DATASETS = ('MNIST', 'FREY')
@@ -53,30 +53,42 @@ def build_parser(family):
     default_type = model_types_of(family)[0]
     p = ArgumentParser(
         prog=f'{family}_main.py',
-        description=f'Train, restore, evaluate and visualise a {family} (TensorFlow 2).')
+        description=f'Train, restore, evaluate and visualise a {family} (TensorFlow 2).',
+        epilog='Defaults are those of the original TF1 code (psanch21/VAE-GMVAE) wherever its README is silent; '
+               'the README section "Defaults" gives the reason for each.')
     model = p.add_argument_group('model and training')
     model.add_argument('--model_type', type=int, default=default_type,
                        help=f'architecture: {", ".join(f"{k}={v.family} {v.network}" for k, v in MODEL_TYPES.items() if v.family == family)} (default {default_type})')
-    model.add_argument('--dataset_name', type=str.upper, default='MNIST', help='MNIST or FREY')
-    model.add_argument('--epochs', type=int, default=20, help='number of training epochs in total (a restored run continues up to it)')
-    model.add_argument('--batch_size', type=int, default=32, help='images per training step')
-    model.add_argument('--sigma', type=_finite_float, default=0.001,
-                       help='variance of the Gaussian p(x|z) (default 0.001)')
+    model.add_argument('--dataset_name', type=str.upper, default='MNIST', help='MNIST or FREY (default MNIST)')
+    # Defaults: the original code's wherever its README is silent (README "Defaults").
+    model.add_argument('--epochs', type=int, default=20,
+                       help='number of training epochs in total; a restored run continues up to it (default 20)')
+    model.add_argument('--batch_size', type=int, default=64, help='images per training step (default 64)')
+    model.add_argument('--sigma', type=_finite_float, default=0.1,
+                       help='variance of the Gaussian p(x|z) (default 0.1; the spec examples give 0.001)')
     model.add_argument('--learning_rate', '--l_rate', dest='learning_rate', type=_finite_float,
-                       default=0.001, help='Adam learning rate (--l_rate is an alias)')
-    model.add_argument('--z_dim', type=int, default=8, help='dimension of the latent variable z')
+                       default=0.001, help='Adam learning rate; --l_rate is an alias (default 0.001)')
+    model.add_argument('--z_dim', type=int, default=3, help='dimension of the latent variable z (default 3)')
     if family == 'GMVAE':
-        model.add_argument('--w_dim', type=int, default=2, help='dimension of the latent variable w')
-        model.add_argument('--K_clusters', type=int, default=10, help='number of mixture components of p(z|w,y)')
+        model.add_argument('--w_dim', type=int, default=3, help='dimension of the latent variable w (default 3)')
+        model.add_argument('--K_clusters', type=int, default=10,
+                           help='number of mixture components of p(z|w,y) (default 10)')
         model.add_argument('--y_prior_threshold', type=_finite_float, default=0.0,
                            help='free-bits lower bound (nats) on the y-prior term KL(p(y|w,z)||U(K)); 0 = off')
-    model.add_argument('--hidden_dim', type=int, default=64, help='units of each dense layer')
-    model.add_argument('--num_layers', type=int, default=2, help='hidden dense layers in each network')
+    model.add_argument('--hidden_dim', type=int, default=50, help='units of each dense layer (default 50)')
+    model.add_argument('--num_layers', type=int, default=2, help='hidden dense layers in each network (default 2)')
     model.add_argument('--likelihood', choices=LIKELIHOODS, default='gaussian',
                        help='p(x|z): gaussian with variance --sigma (the spec), or bernoulli on '
                             'dynamically binarised images (the setting of published MNIST likelihoods)')
-    model.add_argument('--drop_prob', type=_finite_float, default=0.0, help='dropout probability, in [0, 1)')
-    model.add_argument('--seed', type=int, default=0, help='random seed: same seed, same machine, same run')
+    model.add_argument('--drop_prob', type=_finite_float, default=0.0,
+                       help='dropout probability in [0, 1), applied where --dropout_on says (default 0)')
+    model.add_argument('--dropout_on', choices=DROPOUT_PLACES, default='none',
+                       help='where --drop_prob acts: none (default, as in the original, whose dropout was never '
+                            'switched on; the spec examples train well only so), hidden (after every hidden dense '
+                            'layer) or input (the encoder input pixels: a denoising VAE)')
+    model.add_argument('--beta', type=_finite_float, default=1.0,
+                       help='weight of the KL terms in the training objective (beta-VAE); 1 = the ELBO (default 1)')
+    model.add_argument('--seed', type=int, default=0, help='random seed: same seed, same machine, same run (default 0)')
 
     dirs = p.add_argument_group('directories')
     dirs.add_argument('--checkpoint_dir', default='experiments/checkpoint', help='root of the checkpoints')
@@ -94,7 +106,8 @@ def build_parser(family):
     flags.add_argument('--plot', type=_flag, default=0, help='save the result figures as PNG')
     flags.add_argument('--results', type=_flag, default=0, help='evaluate on the test set and write metrics.json')
     flags.add_argument('--early_stopping', type=_flag, default=1, help='stop when the validation loss stops improving')
-    flags.add_argument('--patience', type=int, default=5, help='epochs without improvement before early stopping')
+    flags.add_argument('--patience', type=int, default=15,
+                       help='epochs without an improvement of at least 0.1 nats before early stopping (default 15)')
     flags.add_argument('--iw_samples', type=int, default=1000,
                        help='importance samples per test image for the IWAE estimate of log p(x) '
                             'in the results (test/nll_iwae; default 1000; 0 skips it: it is slow for the CNNs)')
@@ -134,6 +147,8 @@ def _check(args, family):
         return f'--iw_samples must be >= 0 (0 skips the log-likelihood estimate), got {args.iw_samples}'
     if args.sigma <= 0:
         return f'--sigma is a variance and must be > 0, got {args.sigma}'
+    if args.beta < 0:
+        return f'--beta weights the KL terms and must be >= 0, got {args.beta}'
     if args.learning_rate <= 0:
         return f'--learning_rate must be > 0, got {args.learning_rate}'
     if not 0 <= args.drop_prob < 1:

@@ -1,15 +1,20 @@
 """Early stopping on the validation loss, with patience."""
 import math
 
+MIN_GAIN = 0.1   # nats: a smaller fall of the validation loss is not an improvement (the original's rule)
+
 
 class EarlyStopping:
     """Tracks the best validation loss; `should_stop` once `patience` epochs pass without improvement.
+
+    An improvement is a fall of more than `min_delta` below the best so far. The defaults are the
+    original's: patience 15 epochs, minimum gain 0.1 nats.
 
     The caller keeps the best weights: `update` returns True when the value just seen is the
     new best, which is when to copy them.
     """
 
-    def __init__(self, patience=5, min_delta=0.0):
+    def __init__(self, patience=15, min_delta=MIN_GAIN):
         self.patience = patience
         self.min_delta = min_delta
         self.best = math.inf
