@@ -25,7 +25,8 @@ import VAE_main  # noqa: E402
 from utils.args import parse_args, run_name  # noqa: E402
 from utils.files import atomic_write_json, read_json  # noqa: E402
 
-COMMON = ['--likelihood=bernoulli', '--l_rate=0.001', '--patience=10', '--summary=0', '--results=1',
+# --sigma is unused by the Bernoulli likelihood; it is given to keep the run names (and result files) of before.
+COMMON = ['--likelihood=bernoulli', '--sigma=0.001', '--l_rate=0.001', '--patience=10', '--summary=0', '--results=1',
           '--plot=1', '--extra=bench']
 PRESETS = {
     'gmvae_clustering': ('GMVAE', GMVAE_main.run, 100,
