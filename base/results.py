@@ -1,0 +1,92 @@
+"""Results of a trained run: the test-set metrics (metrics.json), the projector and the figures."""
+import json
+import os
+import time
+
+import numpy as np
+
+from base import iwae
+from utils.files import atomic_write_json
+
+INTERPOLATION_PAIRS = 8 # pairs of test images (0 and 1, 2 and 3, ...) in the interpolation figure
+INTERPOLATION_STEPS = 10
+
+
+class Results:
+    """BaseModel's results. Subclasses set `visualizer_class` and may extend `extra_metrics`,
+    `projector_metadata` and `make_figures`."""
+
+    visualizer_class = None
+
+    def extra_metrics(self):
+        """Model-specific metrics of the test set (dict of floats); `self.test_z` holds its latent means."""
+        return {}
+
+    def projector_metadata(self, n):
+        """Columns shown in the TensorBoard projector for the first n test images."""
+        y = self.data.test.y
+        return {'label': [int(v) for v in y[:n]]} if y is not None else {'index': list(range(n))}
+
+    def results(self, plot):
+        """Test-set metrics (printed and written to metrics.json), projector, and figures when `plot`.
+
+        Under a multi-worker strategy every worker evaluates the test set, and only the chief goes on.
+        Besides the -ELBO terms: test/elbo (= -test/loss) and test/nll_iwae, minus the mean IWAE
+        estimate of log p(x) with test/iw_samples (--iw_samples) importance samples per image.
+        With summaries on, the `summary_figures` are also logged to TensorBoard as images.
+        """
+        metrics = {'test/' + k: v for k, v in self.evaluate(self.x_test).items()}
+        if not self.is_chief:
+            return metrics   # a multi-worker run's other workers only take their part in the evaluation
+        self.test_z = self.predict(self.graph.latent_mean, self.x_test)
+        metrics['test/elbo'] = -metrics['test/loss']
+        metrics.update(self.iwae_metrics())
+        metrics.update(self.extra_metrics())
+        metrics['epochs_trained'] = int(self.epoch.numpy())
+        path = os.path.join(self.paths.result_dir, 'metrics.json')
+        atomic_write_json(path, metrics)
+        self.log.info('Test metrics: ' + json.dumps(metrics, indent=1, sort_keys=True))
+        self.log.info(f'Wrote {path}')
+        self.summarize_projector()
+        if plot:
+            vis = self.visualizer_class(self.paths.result_dir, self.paths.name)
+            for figure in self.make_figures(vis):
+                self.log.info(f'Saved {figure}')
+            self.summarize_figures(vis)
+        return metrics
+
+    def iwae_metrics(self):
+        """test/nll_iwae: -mean over the test set of the IWAE estimate of log p(x) (base/iwae.py), in nats."""
+        k = self.config.iw_samples
+        if k == 0:
+            return {}
+        start = time.time()
+        log_px = iwae.log_likelihood(self.graph.log_importance_weights, self.x_test, k, progress=True)
+        self.log.info(f'IWAE estimate of log p(x) with {k} samples for {len(log_px)} test images: '
+                      f'{time.time() - start:.1f} s')
+        return {'test/nll_iwae': float(-log_px.mean()), 'test/iw_samples': k}
+
+    def interpolations(self, z, steps=INTERPOLATION_STEPS):
+        """Decoded linear paths from z[2i] to z[2i + 1], latent codes (2P, D) -> images (P, steps, H, W, C)."""
+        pairs = len(z) // 2
+        t = np.linspace(0.0, 1.0, steps, dtype=np.float32)[None, :, None]
+        path = (1 - t) * z[0:2 * pairs:2, None] + t * z[1:2 * pairs:2, None]      # (P, steps, D)
+        images = self.predict(self.graph.decode, path.reshape(pairs * steps, -1))
+        return images.reshape((pairs, steps) + images.shape[1:])
+
+    def make_figures(self, vis):
+        """Figures common to both models; returns the saved paths.
+
+        Reconstructions, samples, the latent space, the loss curves (after training) and, with two
+        test images or more, interpolations between the latent means of pairs of test images.
+        """
+        x = self.x_test[:20]
+        paths = [vis.reconstructions(x, self.predict(self.graph.reconstruct, x)),
+                 vis.samples(np.asarray(self.graph.sample(64))),
+                 vis.latent_space(self.test_z, self.data.test.y, seed=self.config.seed)]
+        if len(self.test_z) >= 2:
+            paths.append(vis.interpolations(self.interpolations(self.test_z[:2 * INTERPOLATION_PAIRS])))
+        curves = {name: values for name, values in self.history.items() if '/' in name}
+        if curves:
+            paths.append(vis.losses(curves))
+        return paths
