@@ -15,7 +15,6 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import GMVAE_main  # noqa: E402
 import VAE_main  # noqa: E402
-from base.base_model import BaseModel  # noqa: E402
 from utils import data  # noqa: E402
 
 
@@ -26,6 +25,8 @@ def trust_files(data_dir):
 
 
 def slow_epochs(seconds):
+    from base.base_model import BaseModel   # imports TensorFlow: only here, so the console stays quiet
+
     train_epoch = BaseModel._train_epoch
 
     def delayed(self, *args, **kwargs):
