@@ -187,7 +187,8 @@ def project_to_2d(z, method: str = 'auto', seed: int = 0,
     Rows are first subsampled (seeded, order kept) to at most `max_points`. D == 1 gets a zero
     second column ('zero-padded'), D == 2 is kept ('identity'); D > 2 uses t-SNE ('auto' or
     'tsne', init='pca') or PCA ('pca'). Returns (points (M, 2), indices (M,) of the rows of `z`
-    that were kept, method name: 't-SNE', 'PCA', 'identity' or 'zero-padded').
+    that were kept, method name: 't-SNE', 'PCA', 'identity', 'zero-padded', or 'constant' when every
+    row of a D > 2 `z` is the same (then all points are at 0; sklearn's t-SNE crashes on such input).
     """
     if method not in ('auto', 'tsne', 'pca'):
         raise ValueError(f"method must be 'auto', 'tsne' or 'pca', got {method!r}")
@@ -202,6 +203,8 @@ def project_to_2d(z, method: str = 'auto', seed: int = 0,
         return np.hstack([z, np.zeros_like(z)]), indices, 'zero-padded'
     if z.shape[1] == 2:
         return z, indices, 'identity'
+    if not np.any(z.std(axis=0) > 0):   # one code for every image (a collapsed posterior): t-SNE's init divides by 0
+        return np.zeros((len(z), 2)), indices, 'constant'
     if method == 'pca':
         return PCA(n_components=2, random_state=seed).fit_transform(z), indices, 'PCA'
     perplexity = min(30.0, max(1.0, (len(z) - 1) / 3))  # t-SNE needs perplexity < N

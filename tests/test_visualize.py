@@ -258,3 +258,9 @@ def test_base_visualize_writes_every_figure(tmp_path):
     for path in paths:
         read_png(path)
     assert sorted(os.listdir(tmp_path / 'results')) == sorted(f'vae_{name}.png' for name in names)
+
+
+def test_project_to_2d_of_identical_codes_does_not_crash():
+    """A collapsed posterior gives every image the same code; sklearn's t-SNE crashed (SIGSEGV) on it."""
+    points, indices, name = bv.project_to_2d(np.full((50, 8), 0.3))
+    assert name == 'constant' and points.shape == (50, 2) and np.all(points == 0) and len(indices) == 50
