@@ -203,7 +203,7 @@ def project_to_2d(z, method: str = 'auto', seed: int = 0,
         return np.hstack([z, np.zeros_like(z)]), indices, 'zero-padded'
     if z.shape[1] == 2:
         return z, indices, 'identity'
-    if not np.any(z.std(axis=0) > 0):   # one code for every image (a collapsed posterior): t-SNE's init divides by 0
+    if not np.ptp(z, axis=0).any():   # one code for every image (a collapsed posterior): t-SNE's init divides by 0
         return np.zeros((len(z), 2)), indices, 'constant'
     if method == 'pca':
         return PCA(n_components=2, random_state=seed).fit_transform(z), indices, 'PCA'
