@@ -66,5 +66,5 @@ class BaseModel(CompiledSteps, Evaluation, Checkpoints, Training, Summaries, Res
         self.resume_checkpoint = tf.train.Checkpoint(**resume)         # restored where present (see restore)
         self.manager = self._checkpoint_manager()
         self.history = {}
-        self.stopper = EarlyStopping(config.patience)
+        self.stopper = EarlyStopping(config.patience, config.min_delta)
         self.writer = self._open_writer()

@@ -43,7 +43,7 @@ def test_defaults_are_the_original_codes():
     assert (vae.batch_size, vae.hidden_dim, vae.sigma, vae.z_dim, vae.learning_rate) == (64, 50, 0.1, 3, 0.001)
     assert (vae.epochs, vae.num_layers, vae.drop_prob, vae.beta, vae.patience) == (20, 2, 0.0, 1.0, 15)
     assert (gmvae.w_dim, gmvae.K_clusters, gmvae.z_dim) == (3, 10, 3)
-    assert vae.dropout_on == 'none'
+    assert vae.dropout_on == 'none' and vae.min_delta == 0.1
 
 
 def test_help_lists_every_default():

@@ -10,6 +10,7 @@ import sys
 
 from utils.constants import DROPOUT_PLACES, MODEL_TYPES, model_types_of
 from utils.distribute import CHOICES as DISTRIBUTE_CHOICES
+from utils.early_stopping import MIN_GAIN
 
 DATASETS = ('MNIST', 'FREY')
 LIKELIHOODS = ('gaussian', 'bernoulli')
@@ -107,7 +108,10 @@ def build_parser(family):
     flags.add_argument('--results', type=_flag, default=0, help='evaluate on the test set and write metrics.json')
     flags.add_argument('--early_stopping', type=_flag, default=1, help='stop when the validation loss stops improving')
     flags.add_argument('--patience', type=int, default=15,
-                       help='epochs without an improvement of at least 0.1 nats before early stopping (default 15)')
+                       help='epochs without an improvement of more than --min_delta before early stopping (default 15)')
+    flags.add_argument('--min_delta', type=_finite_float, default=MIN_GAIN,
+                       help=f'smallest fall of the validation loss, in nats, that counts as an improvement '
+                            f'(default {MIN_GAIN}, the original\'s)')
     flags.add_argument('--iw_samples', type=int, default=1000,
                        help='importance samples per test image for the IWAE estimate of log p(x) '
                             'in the results (test/nll_iwae; default 1000; 0 skips it: it is slow for the CNNs)')
@@ -156,6 +160,8 @@ def _check(args, family):
         return f'--learning_rate must be > 0, got {args.learning_rate}'
     if not 0 <= args.drop_prob < 1:
         return f'--drop_prob must be in [0, 1), got {args.drop_prob}'
+    if args.min_delta < 0:
+        return f'--min_delta must be >= 0 nats, got {args.min_delta}'
     if not 0 <= args.seed < 2 ** 32:
         return f'--seed must be in 0..{2 ** 32 - 1}, got {args.seed}'
     for name in DIRECTORIES:
