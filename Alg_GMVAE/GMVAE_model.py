@@ -11,6 +11,7 @@ from base.base_model import BaseModel
 from utils.metrics import clustering_scores
 
 SAMPLES_PER_CLUSTER = 25  # generated images in each cluster's figure
+RECONSTRUCTION_ROWS = 6   # test images in the reconstructions with p(y|x)
 
 
 class GMVAEModel(BaseModel):
@@ -59,4 +60,16 @@ class GMVAEModel(BaseModel):
         paths.append(vis.cluster_usage(self.test_clusters, K))
         if self.data.test.y is not None:
             paths.append(vis.cluster_confusion(self.test_clusters, self.data.test.y, K))
+        # The original's figures: reconstructions with p(y|x), and the scatter plots of w (z is in the base's).
+        x = self.x_test[:RECONSTRUCTION_ROWS]
+        paths.append(vis.reconstructions_with_clusters(x, self.predict(self.graph.reconstruct, x),
+                                                       self.test_probabilities[:RECONSTRUCTION_ROWS]))
+        test_w = self.predict(lambda x: self.graph.encode(x)[2], self.x_test)
+        paths.append(vis.scatter(test_w, *self.scatter_colours(), symbol='w', seed=self.config.seed))
         return paths
+
+    def scatter_colours(self):
+        """Colours of the scatter plots of z and w: the true labels, or without labels the assigned clusters."""
+        if self.data.test.y is not None:
+            return self.data.test.y, 'label'
+        return self.test_clusters, 'cluster'

@@ -9,6 +9,7 @@ Images are (N, H, W) or (N, H, W, 1) arrays with values in [0, 1], drawn in grey
 """
 import math
 import os
+import sys
 import uuid
 
 import matplotlib
@@ -294,7 +295,7 @@ class BaseVisualize:
     def __init__(self, result_dir: str, model_name: str):
         self.result_dir = result_dir
         self.model_name = model_name
-        self._projections = {}   # the last 2-D projection of latent codes, by (codes, seed, method)
+        self._projections = {}   # 2-D projections of latent codes, by (codes, seed, method)
 
     def path(self, figure_name: str) -> str:
         """Where the figure `figure_name` is saved."""
@@ -327,12 +328,50 @@ class BaseVisualize:
         """Latent codes z (N, D), projected to 2-D (see project_to_2d), coloured by labels (N,) if given."""
         key = (np.asarray(z).tobytes(), seed, method)
         if key not in self._projections:   # t-SNE is slow: colour the same projection several ways
-            self._projections = {key: project_to_2d(z, method=method, seed=seed)}
+            self._projections[key] = project_to_2d(z, method=method, seed=seed)
         points, kept, projection = self._projections[key]
         colours = None if labels is None else np.asarray(labels).reshape(-1)[kept]
         note = projection if projection in ('t-SNE', 'PCA') else ''  # raw latent dimensions need no note
         return self.save(latent_scatter(points, colours, title, colour_label, note), name)
 
+    def scatter(self, codes, labels=None, colour_label: str = 'label', symbol: str = 'z', seed: int = 0) -> str:
+        """The original's 'Scatter Plot of z' (or of w): the codes (N, D) themselves when D <= 2, else their
+        first two principal components, coloured by labels (N,) -> '..._scatter_{symbol}.png'."""
+        return self.latent_space(codes, labels, name=f'scatter_{symbol}', title=f'Scatter Plot of {symbol}',
+                                 colour_label=colour_label, seed=seed, method='pca')
+
     def losses(self, history: dict[str, list[float]]) -> str:
         """Per-epoch loss terms (see loss_curves) -> '..._losses.png'."""
         return self.save(loss_curves(history), 'losses')
+
+
+def display_problem() -> str | None:
+    """Why figures cannot be shown on screen here (no display, no GUI backend), or None when they can."""
+    if sys.platform.startswith('linux') and not (os.environ.get('DISPLAY') or os.environ.get('WAYLAND_DISPLAY')):
+        return 'no display (DISPLAY is not set)'
+    for backend in ('QtAgg', 'TkAgg', 'MacOSX', 'GTK4Agg', 'GTK3Agg'):
+        try:
+            plt.switch_backend(backend)
+            return None
+        except (ImportError, RuntimeError, ValueError):
+            continue
+    return 'no GUI backend for matplotlib (install tkinter or PyQt)'
+
+
+def show_figures(paths) -> str | None:
+    """Show the saved PNG figures `paths` on screen, one window each, until they are closed (as the original's
+    plt.show()). Returns None when shown, or why they cannot be shown (see display_problem)."""
+    problem = display_problem()
+    if problem:
+        return problem
+    try:
+        for path in paths:
+            image = plt.imread(path)
+            fig = plt.figure(figsize=(image.shape[1] / DPI, image.shape[0] / DPI), dpi=DPI)
+            fig.canvas.manager.set_window_title(os.path.basename(path))
+            fig.figimage(image)
+        plt.show()
+    finally:
+        plt.close('all')
+        plt.switch_backend('Agg')
+    return None

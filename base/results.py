@@ -6,10 +6,14 @@ import time
 import numpy as np
 
 from base import iwae
+from base.base_visualize import show_figures
 from utils.files import atomic_write_json
 
 INTERPOLATION_PAIRS = 8 # pairs of test images (0 and 1, 2 and 3, ...) in the interpolation figure
 INTERPOLATION_STEPS = 10
+# Test images in a CNN's IWAE estimate by default: 1000 samples of each keep a results run under a minute
+# on 2 CPU cores (README "Results"); --iw_images=0 takes the whole test set.
+CNN_IW_IMAGES = 100
 
 
 class Results:
@@ -28,7 +32,8 @@ class Results:
         return {'label': [int(v) for v in y[:n]]} if y is not None else {'index': list(range(n))}
 
     def results(self, plot):
-        """Test-set metrics (printed and written to metrics.json), projector, and figures when `plot`.
+        """Test-set metrics (printed and written to metrics.json), projector and every figure (PNG files);
+        `plot` also shows the figures on screen, or says in one line why it cannot (no display).
 
         Under a multi-worker strategy every worker evaluates the test set, and only the chief goes on.
         Besides the -ELBO terms: test/elbo (= -test/loss) and test/nll_iwae, minus the mean IWAE
@@ -47,24 +52,41 @@ class Results:
         atomic_write_json(path, metrics)
         self.log.info('Test metrics: ' + json.dumps(metrics, indent=1, sort_keys=True))
         self.log.info(f'Wrote {path}')
+        self.summarize_test(metrics)
         self.summarize_projector()
+        vis = self.visualizer_class(self.paths.result_dir, self.paths.name)
+        figures = self.make_figures(vis)
+        for figure in figures:
+            self.log.info(f'Saved {figure}')
+        self.summarize_figures(vis)
         if plot:
-            vis = self.visualizer_class(self.paths.result_dir, self.paths.name)
-            for figure in self.make_figures(vis):
-                self.log.info(f'Saved {figure}')
-            self.summarize_figures(vis)
+            problem = show_figures(figures)
+            if problem:
+                self.log.info(f"--plot=1: the figures cannot be shown here ({problem}); they are saved in "
+                              f"'{self.paths.result_dir}'.")
         return metrics
 
+    def iwae_images(self):
+        """How many test images (the first ones) the IWAE estimate uses: --iw_images, 0 meaning all; by default
+        all for the dense networks and CNN_IW_IMAGES for the CNNs, whose decoder is ~100x slower per sample."""
+        n = self.config.iw_images
+        if n is None:
+            n = CNN_IW_IMAGES if self.graph.network == 'cnn' else 0
+        return len(self.x_test) if n == 0 else min(n, len(self.x_test))
+
     def iwae_metrics(self):
-        """test/nll_iwae: -mean over the test set of the IWAE estimate of log p(x) (base/iwae.py), in nats."""
+        """test/nll_iwae: -mean over the first test/iw_images test images of the IWAE estimate of log p(x)
+        (base/iwae.py) with test/iw_samples samples each, in nats."""
         k = self.config.iw_samples
         if k == 0:
             return {}
+        x = self.x_test[:self.iwae_images()]
         start = time.time()
-        log_px = iwae.log_likelihood(self.graph.log_importance_weights, self.x_test, k, progress=True)
-        self.log.info(f'IWAE estimate of log p(x) with {k} samples for {len(log_px)} test images: '
+        log_px = iwae.log_likelihood(self.graph.log_importance_weights, x, k, progress=True)
+        subset = '' if len(x) == len(self.x_test) else f' (the first {len(x)}; --iw_images=0 takes all)'
+        self.log.info(f'IWAE estimate of log p(x) with {k} samples for {len(log_px)} test images{subset}: '
                       f'{time.time() - start:.1f} s')
-        return {'test/nll_iwae': float(-log_px.mean()), 'test/iw_samples': k}
+        return {'test/nll_iwae': float(-log_px.mean()), 'test/iw_samples': k, 'test/iw_images': len(x)}
 
     def interpolations(self, z, steps=INTERPOLATION_STEPS):
         """Decoded linear paths from z[2i] to z[2i + 1], latent codes (2P, D) -> images (P, steps, H, W, C)."""
@@ -74,16 +96,22 @@ class Results:
         images = self.predict(self.graph.decode, path.reshape(pairs * steps, -1))
         return images.reshape((pairs, steps) + images.shape[1:])
 
+    def scatter_colours(self):
+        """Colours of the scatter plot of z and their name: the true labels (None without)."""
+        return self.data.test.y, 'label'
+
     def make_figures(self, vis):
         """Figures common to both models; returns the saved paths.
 
-        Reconstructions, samples, the latent space, the loss curves (after training) and, with two
-        test images or more, interpolations between the latent means of pairs of test images.
+        Reconstructions, samples, the latent space (t-SNE beyond 2-D), the original's 'Scatter Plot of z'
+        (raw in 2-D, else PCA), the loss curves (after training) and, with two test images or more,
+        interpolations between the latent means of pairs of test images.
         """
         x = self.x_test[:20]
         paths = [vis.reconstructions(x, self.predict(self.graph.reconstruct, x)),
                  vis.samples(np.asarray(self.graph.sample(64))),
-                 vis.latent_space(self.test_z, self.data.test.y, seed=self.config.seed)]
+                 vis.latent_space(self.test_z, self.data.test.y, seed=self.config.seed),
+                 vis.scatter(self.test_z, *self.scatter_colours(), symbol='z', seed=self.config.seed)]
         if len(self.test_z) >= 2:
             paths.append(vis.interpolations(self.interpolations(self.test_z[:2 * INTERPOLATION_PAIRS])))
         curves = {name: values for name, values in self.history.items() if '/' in name}

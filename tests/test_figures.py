@@ -76,7 +76,7 @@ def test_results_draw_the_new_figures_and_log_images_to_tensorboard(tmp_path, z_
     pngs = set(os.listdir(model.paths.result_dir))
     assert f'{model.paths.name}_interpolations.png' in pngs
     assert (f'{model.paths.name}_manifold.png' in pngs) == (z_dim == 2)
-    model.writer.flush()
+    model.flush_summaries()
     acc = event_tags(model.paths.summary_dir)
     assert {'figures/reconstructions', 'figures/samples'} <= set(acc.Tags()['tensors'])
     image = acc.Tensors('figures/samples')[-1]

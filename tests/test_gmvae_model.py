@@ -81,7 +81,7 @@ def test_results_save_every_figure_with_one_per_cluster(trained):
     expected = {f'{name}_{figure}.png' for figure in
                 ['reconstructions', 'samples', 'latent_space', 'losses', 'generated_clusters',
                  'test_images_by_cluster', 'latent_space_clusters', 'cluster_usage', 'interpolations',
-                 'cluster_confusion']
+                 'cluster_confusion', 'scatter_z', 'scatter_w', 'reconstructions_p_y']
                 + [f'generated_cluster_{k}' for k in range(K)]}
     assert set(pngs(model)) == expected
 

@@ -1,0 +1,111 @@
+"""What a results run gives: every figure with --results=1 alone, --plot=1 showing them (or one line saying
+it cannot), the original's GMVAE figures, and the IWAE budget stated in metrics.json."""
+import json
+import logging
+import os
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+
+from base import base_visualize as bv
+from tests import test_gmvae_model, test_model
+
+
+def pngs(model):
+    return sorted(f for f in os.listdir(model.paths.result_dir) if f.endswith('.png'))
+
+
+class Lines(logging.Handler):
+    def __init__(self):
+        super().__init__()
+        self.lines = []
+
+    def emit(self, record):
+        self.lines.append(record.getMessage())
+
+
+def logged(model):
+    handler = Lines()
+    model.log.addHandler(handler)
+    model.log.setLevel(logging.INFO)
+    return handler.lines
+
+
+def test_results_alone_write_metrics_and_every_figure(tmp_path, monkeypatch):
+    monkeypatch.delenv('DISPLAY', raising=False)
+    model, _ = test_model.make_model(tmp_path, '--iw_samples=5')
+    model.train()
+    lines = logged(model)
+    model.results(plot=False)
+    assert os.path.exists(os.path.join(model.paths.result_dir, 'metrics.json'))
+    names = pngs(model)
+    for figure in ('reconstructions', 'samples', 'latent_space', 'losses', 'interpolations', 'manifold'):
+        assert f'{model.paths.name}_{figure}.png' in names
+    assert not any('--plot' in line for line in lines)
+
+
+def test_plot_without_a_display_says_so_in_one_line(tmp_path, monkeypatch):
+    monkeypatch.delenv('DISPLAY', raising=False)
+    monkeypatch.delenv('WAYLAND_DISPLAY', raising=False)
+    monkeypatch.setattr(bv.sys, 'platform', 'linux')
+    model, _ = test_model.make_model(tmp_path, '--iw_samples=0', '--epochs=1')
+    model.train()
+    lines = logged(model)
+    model.results(plot=True)
+    said = [line for line in lines if '--plot=1' in line]
+    assert len(said) == 1 and 'no display' in said[0] and model.paths.result_dir in said[0]
+    assert pngs(model)
+
+
+def test_plot_shows_every_saved_figure_where_a_display_exists(tmp_path, monkeypatch):
+    monkeypatch.setattr(bv, 'display_problem', lambda: None)
+    shown = []
+    monkeypatch.setattr(plt, 'show', lambda: shown.extend(plt.get_fignums()))
+    model, _ = test_model.make_model(tmp_path, '--iw_samples=0', '--epochs=1')
+    model.train()
+    lines = logged(model)
+    model.results(plot=True)
+    assert len(shown) == len(pngs(model)) and not any('--plot=1' in line for line in lines)
+    assert plt.get_fignums() == [] and plt.get_backend().lower() == 'agg'
+
+
+def test_iwae_budget_is_stated_in_metrics(tmp_path):
+    model, _ = test_model.make_model(tmp_path, '--iw_samples=7', '--epochs=1')
+    model.train()
+    model.results(plot=False)
+    metrics = json.load(open(os.path.join(model.paths.result_dir, 'metrics.json')))
+    assert metrics['test/iw_samples'] == 7 and metrics['test/iw_images'] == len(model.x_test)
+
+
+def test_gmvae_results_add_the_originals_figures(tmp_path, monkeypatch):
+    drawn = {}
+    from Alg_GMVAE import GMVAE_visualize
+    figure = GMVAE_visualize.reconstruction_cluster_figure
+
+    def recording(x, x_rec, probabilities, title='Image Reconstruction'):
+        drawn.update(n=len(x), probabilities=probabilities, title=title)
+        return figure(x, x_rec, probabilities, title)
+
+    monkeypatch.setattr(GMVAE_visualize, 'reconstruction_cluster_figure', recording)
+    model = test_gmvae_model.make_model(tmp_path, '--iw_samples=0', '--epochs=1', '--z_dim=3')
+    model.train()
+    model.results(plot=False)
+    name = model.paths.name
+    for figure_name in ('reconstructions_p_y', 'scatter_z', 'scatter_w'):
+        assert f'{name}_{figure_name}.png' in pngs(model)
+    assert drawn['title'] == 'Image Reconstruction' and drawn['n'] == 6
+    assert drawn['probabilities'].shape == (6, test_gmvae_model.K)
+
+
+def test_scatter_titles_and_projection(tmp_path, monkeypatch):
+    seen = []
+    monkeypatch.setattr(bv, 'latent_scatter', lambda points, colours, title, label, note:
+                        seen.append((points, title, note)) or plt.figure())
+    vis = bv.BaseVisualize(str(tmp_path), 'run')
+    z2 = np.random.default_rng(0).normal(size=(30, 2))
+    vis.scatter(z2, np.arange(30) % 3, symbol='w')
+    vis.scatter(np.random.default_rng(1).normal(size=(30, 5)), symbol='z')
+    (points, title, note), (_, title5, note5) = seen
+    np.testing.assert_array_equal(points, z2)              # raw when 2-D
+    assert (title, note) == ('Scatter Plot of w', '') and (title5, note5) == ('Scatter Plot of z', 'PCA')
