@@ -99,7 +99,7 @@ def test_vae_cnn_main_on_frey(tmp_path, frey_dir):
     argv = common(tmp_path, frey_dir) + ['--model_type=1', '--dataset_name=FREY', '--results=1', '--plot=1']
     assert VAE_main.run(argv) == 0
     results = tmp_path / 'results' / 'VC_FREY_001_2_32_2'
-    assert len(list(results.glob('*.png'))) == 6   # with the interpolations and the z_dim 2 manifold
+    assert len(list(results.glob('*.png'))) == 7   # with the interpolations, the z_dim 2 manifold and z scatter
     assert 'test/kmeans_nmi' not in json.loads((results / 'metrics.json').read_text())
 
 

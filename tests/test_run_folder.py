@@ -94,7 +94,8 @@ def test_results_for_other_flags_never_overwrite_the_metrics(tmp_path, frey_dir,
 
     assert VAE_main.run(other + ['--overwrite=1']) == 0
     aside, _ = set_aside(tmp_path)
-    assert aside == {f'results/{NAME}/metrics.json': metrics}   # only the results are set aside
+    assert aside[f'results/{NAME}/metrics.json'] == metrics
+    assert all(k.startswith(f'results/{NAME}/') for k in aside)   # only the results (metrics, figures) are set aside
     assert (tmp_path / 'results' / NAME / 'metrics.json').read_bytes() != metrics
     assert {k: v for k, v in outputs(tmp_path).items() if k.startswith('ckpt/')} == \
         {k: v for k, v in before.items() if k.startswith('ckpt/')}
