@@ -109,3 +109,15 @@ def test_scatter_titles_and_projection(tmp_path, monkeypatch):
     (points, title, note), (_, title5, note5) = seen
     np.testing.assert_array_equal(points, z2)              # raw when 2-D
     assert (title, note) == ('Scatter Plot of w', '') and (title5, note5) == ('Scatter Plot of z', 'PCA')
+
+
+def test_default_iwae_budget_takes_a_subset_for_the_cnns_only(tmp_path, monkeypatch):
+    from Alg_VAE.VAE_graph import VAEGraph
+    from base import results
+    monkeypatch.setattr(results, 'CNN_IW_IMAGES', 10)
+    dense, _ = test_model.make_model(tmp_path)
+    assert dense.iwae_images() == len(dense.x_test)
+    monkeypatch.setattr(VAEGraph, 'network', 'cnn')
+    assert dense.iwae_images() == 10
+    assert test_model.make_model(tmp_path, '--iw_images=0')[0].iwae_images() == len(dense.x_test)
+    assert test_model.make_model(tmp_path, '--iw_images=25')[0].iwae_images() == 25
