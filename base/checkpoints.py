@@ -1,15 +1,13 @@
 """Checkpoints and run files: where a run keeps its files, saving, restoring with fallback past
 damaged checkpoints, config.json (the flags compared on restore) and history.json (the loss curves)."""
-import glob
 import os
-import re
 import shutil
 from dataclasses import dataclass
 
 import tensorflow as tf
 
 from base.errors import RunError, first_line
-from base.run_folder import remove_unfinished_save
+from base.run_folder import checkpoint_epochs, remove_unfinished_save
 from utils.files import atomic_write_json, read_json
 
 # Flags that define the model: a checkpoint only restores into the same values.
@@ -93,12 +91,8 @@ class Checkpoints:
 
     def checkpoint_paths(self):
         """Prefixes of the run's checkpoints on disk, newest first (whatever the index file 'checkpoint' says)."""
-        found = []
-        for index in glob.glob(os.path.join(glob.escape(self.paths.checkpoint_dir), 'ckpt-*.index')):
-            match = re.fullmatch(r'ckpt-(\d+)\.index', os.path.basename(index))
-            if match:
-                found.append((int(match.group(1)), index[:-len('.index')]))
-        return [path for _, path in sorted(found, reverse=True)]
+        folder = self.paths.checkpoint_dir
+        return [os.path.join(folder, f'ckpt-{epoch}') for epoch in checkpoint_epochs(folder)]
 
     def restore(self, required):
         """Load the newest readable checkpoint of this run; False when there is none and it is not `required`.

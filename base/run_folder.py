@@ -121,7 +121,7 @@ def _saved_flags(config_file):
 
 def _conflict(paths, config):
     """Why this run would destroy or mislabel the one saved in its folders (one sentence), or None."""
-    from base.base_model import differing_flags
+    from base.checkpoints import differing_flags   # imported here: base.checkpoints imports this module
     epochs = checkpoint_epochs(paths.checkpoint_dir)
     if not epochs or (config.train and config.restore):   # restore itself compares the flags
         return None
