@@ -86,22 +86,24 @@ class GMVAEGraph(BaseGraph):
         means, log_vars = self.prior_z(w, training=training)
         return self._log_posterior_y(z, means, log_vars)
 
-    def log_prior_z(self, z, w):
+    def log_prior_z(self, z, w, training=False):
         """log p(z|w) = logsumexp_j log N(z | mu_j(w), sigma_j^2(w)) - log K: z (B, z_dim), w (B, w_dim) -> (B,)."""
-        means, log_vars = self.prior_z(w)
+        means, log_vars = self.prior_z(w, training=training)
         return tf.reduce_logsumexp(log_normal(z[:, None, :], means, log_vars), axis=-1) - math.log(self.K_clusters)
 
-    def log_importance_weights(self, x, samples):
-        """log p(x|z) + log p(z|w) + log N(w|0,I) - log q(z|x) - log q(w|x) for `samples` draws of (w, z).
+    def log_weight_parts(self, x, samples, training=False):
+        """log p(x|z) and log p(z|w) + log N(w|0,I) - log q(z|x) - log q(w|x) for `samples` draws of (w, z).
 
-        x (B, H, W, C) -> (samples, B), in nats; y is summed out inside log p(z|w).
+        x (B, H, W, C) -> two (samples, B) arrays, in nats; y is summed out inside log p(z|w).
         """
-        z_mean, z_log_var, w_mean, w_log_var = self.encode(x)
+        z_mean, z_log_var, w_mean, w_log_var = self.encode(x, training=training)
         z = self.sample_posterior(z_mean, z_log_var, samples)                  # (S, B, z_dim)
         w = self.sample_posterior(w_mean, w_log_var, samples)                  # (S, B, w_dim)
-        log_p_z = self.log_prior_z(tf.reshape(z, (-1, self.z_dim)), tf.reshape(w, (-1, self.w_dim)))
-        return (self.log_likelihood(x, z) + tf.reshape(log_p_z, tf.shape(z)[:2]) + log_standard_normal(w)
-                - log_normal(z, z_mean, z_log_var) - log_normal(w, w_mean, w_log_var))
+        log_p_z = self.log_prior_z(tf.reshape(z, (-1, self.z_dim)), tf.reshape(w, (-1, self.w_dim)),
+                                   training=training)
+        log_ratio = (tf.reshape(log_p_z, tf.shape(z)[:2]) + log_standard_normal(w)
+                     - log_normal(z, z_mean, z_log_var) - log_normal(w, w_mean, w_log_var))
+        return self.log_likelihood(x, z, training=training), log_ratio
 
     def per_example_terms(self, x, training=False):
         """The four -ELBO terms of x (B, H, W, C), each (B,) in nats, from one sample of z and of w."""
@@ -117,17 +119,29 @@ class GMVAEGraph(BaseGraph):
                 'kl_w': kl_standard_normal(w_mean, w_log_var),
                 'kl_y': tf.reduce_sum(p_y * log_p_y, axis=-1) + math.log(self.K_clusters)}
 
-    def objective(self, term_means):
-        """-ELBO with kl_y replaced by max(kl_y, y_prior_threshold) (free bits; threshold 0 = plain -ELBO)."""
+    def objective(self, term_means, kl_weight=1.0):
+        """BaseGraph.objective with kl_y replaced by max(kl_y, y_prior_threshold) (free bits; 0 = none)."""
         if self.y_prior_threshold <= 0:
-            return super().objective(term_means)
+            return super().objective(term_means, kl_weight)
         bounded = dict(term_means, kl_y=tf.maximum(term_means['kl_y'], self.y_prior_threshold))
-        return super().objective(bounded)
+        return super().objective(bounded, kl_weight)
 
     def cluster_probabilities(self, x):
         """p(y|w,z) at the posterior means of w and z (deterministic): (B, H, W, C) -> (B, K), rows sum to 1."""
         z_mean, _, w_mean, _ = self.encode(x)
         return tf.exp(self.log_posterior_y(z_mean, w_mean))
+
+    def cluster_log_odds(self, x):
+        """log p(y=k|w,z) - log p(y!=k|w,z) at the posterior means of w and z: (B, H, W, C) -> (B, K).
+
+        The same ranking as `cluster_probabilities` (p = sigmoid of it), but it does not round to a
+        tie for the confident points whose probability is 1.0 in float32.
+        """
+        z_mean, _, w_mean, _ = self.encode(x)
+        means, log_vars = self.prior_z(w_mean)
+        logits = log_normal(z_mean[:, None, :], means, log_vars)                       # (B, K)
+        others = tf.where(tf.eye(self.K_clusters, dtype=tf.bool), -math.inf, 0.0)     # (K, K): row k masks k
+        return logits - tf.reduce_logsumexp(logits[:, None, :] + others, axis=-1)
 
     def latent_mean(self, x):
         """Mean of q(z|x): (B, H, W, C) -> (B, z_dim)."""

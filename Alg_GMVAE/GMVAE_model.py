@@ -5,10 +5,11 @@ w and z (GMVAEGraph.cluster_probabilities); cluster indices are 0-based.
 """
 import numpy as np
 import tensorflow as tf
+from scipy.special import expit
 
 from Alg_GMVAE.GMVAE_visualize import GMVAEVisualize
 from base.base_model import BaseModel
-from utils.metrics import clustering_scores
+from utils.metrics import clustering_scores, paper_accuracy
 
 SAMPLES_PER_CLUSTER = 25  # generated images in each cluster's figure
 RECONSTRUCTION_ROWS = 6   # test images in the reconstructions with p(y|x)
@@ -22,17 +23,21 @@ class GMVAEModel(BaseModel):
 
     def results(self, plot):
         """As BaseModel.results, with p(y|w,z) of the test set computed once for metrics, projector and figures."""
-        self.test_probabilities = self.predict(self.graph.cluster_probabilities, self.x_test)   # (N, K)
-        self.test_clusters = self.test_probabilities.argmax(axis=1)                           # (N,)
+        self.test_log_odds = self.predict(self.graph.cluster_log_odds, self.x_test).astype(np.float64)  # (N, K)
+        self.test_probabilities = expit(self.test_log_odds)                                            # (N, K)
+        self.test_clusters = self.test_log_odds.argmax(axis=1)                                         # (N,)
         return super().results(plot)
 
     def extra_metrics(self):
-        """clusters_in_use and the mean probability of the assigned cluster; with labels, the clustering scores."""
+        """clusters_in_use and the mean probability of the assigned cluster; with labels, the clustering scores:
+        accuracy_paper (the GMVAE paper's protocol, utils.metrics.paper_accuracy), accuracy_many_to_one
+        (majority vote), accuracy_hungarian (one-to-one), nmi, ari."""
         metrics = {'test/clusters_in_use': int(len(np.unique(self.test_clusters))),
                    'test/cluster_confidence': float(self.test_probabilities.max(axis=1).mean())}
         y = self.data.test.y
         if y is not None:
             metrics.update({f'test/{name}': value for name, value in clustering_scores(y, self.test_clusters).items()})
+            metrics['test/accuracy_paper'] = paper_accuracy(y, self.test_log_odds)
         return metrics
 
     def projector_metadata(self, n):

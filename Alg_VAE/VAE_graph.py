@@ -36,11 +36,11 @@ class VAEGraph(BaseGraph):
         return {'reconstruction': self.reconstruction(x, z, training=training),
                 'kl_z': kl_standard_normal(mean, log_var)}
 
-    def log_importance_weights(self, x, samples):
-        """log p(x|z) + log N(z|0,I) - log q(z|x) for `samples` draws z ~ q(z|x): (B, ...) -> (samples, B)."""
-        mean, log_var = self.encode(x)
+    def log_weight_parts(self, x, samples, training=False):
+        """log p(x|z) and log N(z|0,I) - log q(z|x) for `samples` draws z ~ q(z|x): (B, ...) -> 2 x (samples, B)."""
+        mean, log_var = self.encode(x, training=training)
         z = self.sample_posterior(mean, log_var, samples)
-        return self.log_likelihood(x, z) + log_standard_normal(z) - log_normal(z, mean, log_var)
+        return self.log_likelihood(x, z, training=training), log_standard_normal(z) - log_normal(z, mean, log_var)
 
     def latent_mean(self, x):
         return self.encode(x)[0]

@@ -6,8 +6,16 @@ per-example cost in nats whose sum over terms is -ELBO(x):
     -ELBO(x) = reconstruction + (the KL terms of the subclass)
     reconstruction = -E_q[log p(x|z)]   (one Monte Carlo sample of z)
 
-Training minimises reconstruction + beta * (the KL terms): beta = 1 is the ELBO, other values the
-beta-VAE of Higgins et al. (2017). The reported loss is always -ELBO.
+Training minimises reconstruction + lambda * (the KL terms), lambda = beta * warm-up: beta = 1 is the
+ELBO, other values the beta-VAE of Higgins et al. (2017); the warm-up weight (Sonderby et al. 2016,
+--warmup_epochs) rises linearly from 0 to 1 and is passed in by the training loop. With
+--iw_train_samples k > 1 it minimises instead the negative importance-weighted bound of Burda et
+al. (2016) on k joint samples h ~ q(h|x) per image,
+
+    -L_k(x) = -log (1/k) sum_i exp(log p(x|h_i) + lambda * (log p(h_i) - log q(h_i|x))),
+
+which at lambda = 1 is -ELBO for k = 1 (in expectation) and tightens towards -log p(x) as k grows.
+The reported loss is always the one-sample -ELBO.
 
 Dropout (--drop_prob) acts where --dropout_on says: 'none' (the default: the original passed
 drop_prob to dropout layers that were never switched on), 'hidden' (after every hidden dense
@@ -35,24 +43,28 @@ class BaseGraph(keras.Model):
     `per_example_terms(x, training)` -> dict term name -> (B,) costs whose sum is -ELBO,
     `latent_mean(x)` -> (B, D) posterior mean used for plots and the projector,
     `reconstruct(x)` -> (B, H, W, C) and `sample(n)` -> (n, H, W, C) means of p(x|z),
-    and `log_importance_weights(x, samples)` -> (samples, B): log p(x, h) - log q(h|x) for `samples`
-    independent joint samples h ~ q(h|x) of each image, encoded once (see `log_importance_weight`).
+    and `log_weight_parts(x, samples, training)` -> two (samples, B) arrays, log p(x|h) and
+    log p(h) - log q(h|x), for `samples` independent joint samples h ~ q(h|x) of each image, encoded
+    once (their sum is the log importance weight: see `log_importance_weights`).
     """
 
     network = 'dense'
     term_names = ('reconstruction',)
     hyperparameters = ('sigma', 'z_dim', 'hidden_dim', 'num_layers', 'drop_prob', 'dropout_on', 'beta',
-                       'likelihood', 'seed')
+                       'iw_train_samples', 'likelihood', 'seed')
 
     def __init__(self, image_shape, *, sigma, z_dim, hidden_dim, num_layers, drop_prob=0.0, dropout_on='none',
-                 beta=1.0, likelihood='gaussian', seed=0, **kwargs):
+                 beta=1.0, iw_train_samples=1, likelihood='gaussian', seed=0, **kwargs):
         super().__init__(**kwargs)
         if dropout_on not in DROPOUT_PLACES:
             raise ValueError(f'dropout_on must be one of {DROPOUT_PLACES}, got {dropout_on!r}')
+        if iw_train_samples < 1:
+            raise ValueError(f'iw_train_samples must be at least 1, got {iw_train_samples}')
         self.image_shape = tuple(image_shape)
         self.sigma = float(sigma)
         self.z_dim = z_dim
         self.beta = float(beta)
+        self.iw_train_samples = int(iw_train_samples)
         self.likelihood = likelihood
         hidden_drop = drop_prob if dropout_on == 'hidden' else 0.0
         self.input_dropout = Dropout(drop_prob if dropout_on == 'input' else 0.0, name='input_dropout')
@@ -100,34 +112,62 @@ class BaseGraph(keras.Model):
 
     # ------------------------------------------------------------------ importance weights
     def sample_posterior(self, mean, log_var, samples):
-        """`samples` reparameterised draws of N(mean, exp(log_var)), (B, D) each -> (samples, B, D)."""
-        return reparameterize(mean, log_var, self.standard_normal(tf.concat([[samples], tf.shape(mean)], 0)))
+        """`samples` reparameterised draws of N(mean, exp(log_var)), (B, D) each -> (samples, B, D).
 
-    def log_likelihood(self, x, z):
+        The noise is drawn batch-major, (B, samples, D), so that under a batch noise each image keeps
+        its own rows whatever the replica split (networks/batch_noise.py).
+        """
+        shape = tf.shape(mean)
+        eps = self.standard_normal(tf.stack([shape[0], samples, shape[1]]))
+        return reparameterize(mean, log_var, tf.transpose(eps, [1, 0, 2]))
+
+    def log_likelihood(self, x, z, training=False):
         """log p(x|z) for several z per image: x (B, H, W, C), z (S, B, z_dim) -> (S, B), in nats."""
         shape = tf.shape(z)
-        logits = self.decoder(tf.reshape(z, (-1, self.z_dim)))
+        logits = self.decoder(tf.reshape(z, (-1, self.z_dim)), training=training)
         logits = tf.reshape(logits, tf.concat([shape[:2], self.image_shape], 0))
         return -self._negative_log_likelihood(x, logits)
 
-    def log_importance_weight(self, x):
-        """log p(x, h) - log q(h|x) for ONE joint sample h ~ q(h|x): (B, H, W, C) -> (B,), in nats.
+    def log_importance_weights(self, x, samples, kl_weight=1.0, training=False):
+        """log p(x|h) + kl_weight * (log p(h) - log q(h|x)) for `samples` joint samples h ~ q(h|x).
 
-        Its mean over h is the ELBO; log-mean-exp over k samples is the IWAE bound (base/iwae.py).
+        x (B, H, W, C) -> (samples, B), in nats. At kl_weight 1 this is log p(x, h) - log q(h|x), the
+        log importance weight of Burda et al.: its mean over h is the ELBO, the log-mean-exp over k of
+        them the IWAE bound (base/iwae.py).
         """
+        log_px, log_ratio = self.log_weight_parts(x, samples, training=training)
+        return log_px + kl_weight * log_ratio
+
+    def log_importance_weight(self, x):
+        """log p(x, h) - log q(h|x) for ONE joint sample h ~ q(h|x): (B, H, W, C) -> (B,), in nats."""
         return self.log_importance_weights(x, 1)[0]
 
-    def objective(self, term_means):
-        """Scalar minimised in training: reconstruction + beta * (sum of the KL terms), from the batch means."""
-        return tf.add_n([term_means[name] * (1.0 if name == 'reconstruction' else self.beta)
+    def kl_scale(self, kl_weight):
+        """lambda = beta * kl_weight, the factor of the KL terms in the objective (a scalar tensor)."""
+        return self.beta * tf.cast(kl_weight, tf.float32)
+
+    def objective(self, term_means, kl_weight=1.0):
+        """reconstruction + beta * kl_weight * (sum of the KL terms), from the batch means: a scalar."""
+        scale = self.kl_scale(kl_weight)
+        return tf.add_n([term_means[name] * (1.0 if name == 'reconstruction' else scale)
                          for name in self.term_names])
 
-    def loss_terms(self, x, training=False):
-        """Batch means of each term, 'loss' (= -ELBO) and 'objective' (what is minimised)."""
+    def iwae_objective(self, x, kl_weight=1.0, training=False):
+        """-L_k averaged over the batch x (B, H, W, C), k = iw_train_samples (see the module docstring): a scalar."""
+        k = self.iw_train_samples
+        log_weights = self.log_importance_weights(x, k, self.kl_scale(kl_weight), training=training)   # (k, B)
+        return -tf.reduce_mean(tf.reduce_logsumexp(log_weights, axis=0) - math.log(k))
+
+    def loss_terms(self, x, training=False, kl_weight=1.0):
+        """Batch means of each term, 'loss' (= -ELBO) and 'objective' (what is minimised, at this warm-up
+        weight kl_weight in [0, 1]: the weighted -ELBO, or -L_k for iw_train_samples k > 1)."""
         terms = self.per_example_terms(x, training=training)
         means = {name: tf.reduce_mean(terms[name]) for name in self.term_names}
         means['loss'] = tf.add_n([means[name] for name in self.term_names])
-        means['objective'] = self.objective(means)
+        if self.iw_train_samples > 1:
+            means['objective'] = self.iwae_objective(x, kl_weight, training=training)
+        else:
+            means['objective'] = self.objective(means, kl_weight)
         return means
 
     def call(self, x, training=False):

@@ -14,7 +14,8 @@ from utils.files import atomic_write_json, read_json
 ARCHITECTURE_FLAGS = ('model_type', 'dataset_name', 'sigma', 'z_dim', 'w_dim', 'K_clusters',
                       'hidden_dim', 'num_layers', 'likelihood')
 # Flags that define how it is trained: they must also match to continue training.
-TRAINING_FLAGS = ('learning_rate', 'batch_size', 'drop_prob', 'dropout_on', 'beta', 'seed', 'y_prior_threshold')
+TRAINING_FLAGS = ('learning_rate', 'batch_size', 'drop_prob', 'dropout_on', 'beta', 'seed', 'y_prior_threshold',
+                  'warmup_epochs', 'iw_train_samples')
 
 
 @dataclass(frozen=True)

@@ -70,15 +70,28 @@ class CompiledSteps:
         self.optimizer.apply_gradients(zip(gradients, self.graph.trainable_variables))
         return shares
 
+    def kl_weight(self, step):
+        """The warm-up weight of the KL terms at Adam step `step` (0-based): a float32 scalar tensor.
+
+        It rises linearly, (step + 1) / (--warmup_epochs * steps per epoch), and stays at 1 from the
+        last step of the warm-up on (Sonderby et al. 2016); 1 throughout for --warmup_epochs=0.
+        """
+        warmup_steps = self.config.warmup_epochs * (len(self.data.train.x) // self.config.batch_size)
+        if warmup_steps <= 0:
+            return tf.constant(1.0)
+        return tf.minimum(1.0, tf.cast(step + 1, tf.float32) / float(warmup_steps))
+
     def _gradients(self, x, index, step):
         """Gradients and term means of this replica's rows of the batch x[index], weighted by their share.
 
         The replica's rows start:end (of B) give means m_r (binarised first for a Bernoulli p(x|z));
         weighting by (end - start) / B makes the sum over replicas the global batch mean, for the terms
-        and the objective's gradients alike. Noise is keyed by (--seed, step), the optimizer's step count.
+        and the objective's gradients alike. Noise is keyed by (--seed, step), the optimizer's step count,
+        and the KL terms are weighted by the warm-up at that step (`kl_weight`).
         """
         size = tf.shape(index)[0]
         seed = tf.stack([tf.constant(self.config.seed, tf.int64), tf.cast(step, tf.int64)])
+        kl_weight = self.kl_weight(step)
         variables = self.graph.trainable_variables
         with batch_noise.batch_noise(seed, size) as noise:
             batch = tf.gather(x, index[noise.start:noise.end])
@@ -86,7 +99,7 @@ class CompiledSteps:
             if self.bernoulli:
                 batch = tf.cast(noise.uniform(tf.shape(batch)) < batch, tf.float32)
             with tf.GradientTape() as tape:
-                terms = self.graph.loss_terms(batch, training=True)
+                terms = self.graph.loss_terms(batch, training=True, kl_weight=kl_weight)
                 objective = weight * terms['objective']
         gradients = tape.gradient(objective, variables)
         return gradients, weight * tf.stack([terms[name] for name in self.names])

@@ -52,7 +52,7 @@ class Training:
                 self._save()
                 self.log.info(f'epoch {epoch + 1}/{cfg.epochs} ({seconds:.1f} s): '
                               f'train {self._format(train_terms)} | valid {self._format(valid_terms)}')
-                if cfg.early_stopping and self.stopper.should_stop:
+                if cfg.early_stopping and self.stopper.should_stop and epoch + 1 >= cfg.warmup_epochs:
                     self.log.info(f'Early stopping: no improvement of the validation loss for {cfg.patience} epochs.')
                     break
                 signum = self._agreed_signal(stop.signum)

@@ -14,10 +14,11 @@ from base.base_model import RunPaths
 from tests.conftest import blobs
 from utils.args import parse_args, run_name
 from utils.data import Dataset, Split
+from utils.metrics import paper_accuracy
 
 K = 4
 ELBO_TERMS = ('test/reconstruction', 'test/kl_z', 'test/kl_w', 'test/kl_y', 'test/loss')
-CLUSTERING = ('test/accuracy_hungarian', 'test/accuracy_many_to_one', 'test/nmi', 'test/ari')
+CLUSTERING = ('test/accuracy_hungarian', 'test/accuracy_many_to_one', 'test/accuracy_paper', 'test/nmi', 'test/ari')
 
 
 def tiny_dataset(shape=(28, 28), labelled=True):
@@ -73,6 +74,8 @@ def test_results_report_elbo_terms_and_clustering_scores(trained):
     assert 1 <= metrics['test/clusters_in_use'] <= K
     assert 1 / K <= metrics['test/cluster_confidence'] <= 1
     assert 0 <= metrics['test/accuracy_hungarian'] <= metrics['test/accuracy_many_to_one'] <= 1
+    assert 0 <= metrics['test/accuracy_paper'] <= metrics['test/accuracy_many_to_one']
+    assert metrics['test/accuracy_paper'] == paper_accuracy(model.data.test.y, model.test_log_odds)
 
 
 def test_results_save_every_figure_with_one_per_cluster(trained):

@@ -89,6 +89,12 @@ def build_parser(family):
                             'layer) or input (the encoder input pixels: a denoising VAE)')
     model.add_argument('--beta', type=_finite_float, default=1.0,
                        help='weight of the KL terms in the training objective (beta-VAE); 1 = the ELBO (default 1)')
+    model.add_argument('--warmup_epochs', type=int, default=0,
+                       help='KL warm-up: the weight of the KL terms rises linearly from 0 to --beta over this many '
+                            'epochs (Sonderby et al. 2016); early stopping waits for its end (default 0: none)')
+    model.add_argument('--iw_train_samples', type=int, default=1,
+                       help='importance samples per image in the training objective: 1 = the ELBO (default), '
+                            'k > 1 = the IWAE bound of Burda et al. (2016), about k times the cost per step')
     model.add_argument('--seed', type=int, default=0, help='random seed: same seed, same machine, same run (default 0)')
 
     dirs = p.add_argument_group('directories')
@@ -141,7 +147,7 @@ def _check(args, family):
                 f'({family}_main.py takes {allowed})')
     if args.dataset_name not in DATASETS:
         return f'--dataset_name must be MNIST or FREY, got {args.dataset_name}'
-    sizes = ['epochs', 'batch_size', 'z_dim', 'hidden_dim', 'num_layers', 'patience']
+    sizes = ['epochs', 'batch_size', 'z_dim', 'hidden_dim', 'num_layers', 'patience', 'iw_train_samples']
     if family == 'GMVAE':
         sizes += ['w_dim', 'K_clusters']
     for name in sizes:
@@ -154,6 +160,11 @@ def _check(args, family):
         return f'--K_clusters must be at least 2 for a mixture, got {args.K_clusters}'
     if family == 'GMVAE' and args.y_prior_threshold < 0:
         return f'--y_prior_threshold must be >= 0 nats, got {args.y_prior_threshold}'
+    if family == 'GMVAE' and args.y_prior_threshold > 0 and args.iw_train_samples > 1:
+        return ('--y_prior_threshold bounds the ELBO\'s kl_y, which the IWAE objective of --iw_train_samples > 1 '
+                'does not have: give one of them')
+    if args.warmup_epochs < 0:
+        return f'--warmup_epochs must be >= 0 (0: no warm-up), got {args.warmup_epochs}'
     if args.iw_samples < 0:
         return f'--iw_samples must be >= 0 (0 skips the log-likelihood estimate), got {args.iw_samples}'
     if args.iw_images is not None and args.iw_images < 0:
