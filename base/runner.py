@@ -54,6 +54,7 @@ def _main(family, graphs, model_class, argv):
     import keras
     import tensorflow as tf
 
+    from base import threads
     from base.base_model import Interrupted, RunError, RunPaths, first_line
     from base.memory import memory_problem
     from utils.data import DataError, load_dataset
@@ -102,6 +103,8 @@ def _main(family, graphs, model_class, argv):
         problem = memory_problem(args, dataset)
         if problem:
             raise RunError(problem)
+        if strategy is None and threads.configure(args, dataset.image_shape):
+            log.info('One intra-op thread: a step of this size runs faster so (base/threads.py).')
         if strategy is not None and strategy.num_replicas_in_sync == 1:
             log.warning(f'--distribute={args.distribute} found one device only: it trains as one replica, '
                         'slower than --distribute=none (no XLA around the whole loop).')
