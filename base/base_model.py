@@ -14,6 +14,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from base import resident_images
 from base.checkpoints import (ARCHITECTURE_FLAGS, TRAINING_FLAGS, Checkpoints, RunPaths,  # noqa: F401
                               differing_flags, unreadable_checkpoint)
 from base.compiled_steps import STEPS_PER_CALL, CompiledSteps  # noqa: F401
@@ -49,8 +50,9 @@ class BaseModel(CompiledSteps, Evaluation, Checkpoints, Training, Summaries, Res
         self.x_valid = prepare(dataset.valid.x)
         self.x_test = prepare(dataset.test.x)
         with self.strategy.scope():
-            # Resident on every replica's device; not checkpointed.
-            self.x_train = tf.Variable(dataset.train.x, trainable=False, name='x_train')
+            # Resident on every replica's device, as uint8 codes where exact (base/resident_images.py);
+            # not checkpointed.
+            self.x_train = tf.Variable(resident_images.encode(dataset.train.x), trainable=False, name='x_train')
             graph.loss_terms(tf.zeros((1,) + graph.image_shape))   # creates the variables
             self.optimizer = keras.optimizers.Adam(config.learning_rate)
             self.optimizer.build(graph.trainable_variables)

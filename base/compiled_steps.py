@@ -1,8 +1,9 @@
 """The compiled training loop: several Adam steps inside one `tf.function` call.
 
-The whole training set stays resident as one tensor; each call gathers its batches by index, so the
-Python loop only updates the progress bar and checks that every loss term is finite. For the dense
-networks that call is compiled by XLA (see `CompiledSteps.uses_xla`).
+The whole training set stays resident as one tensor (uint8 codes where exact, base/resident_images.py);
+each call gathers its batches by index, so the Python loop only updates the progress bar and checks
+that every loss term is finite. For the dense networks that call is compiled by XLA (see
+`CompiledSteps.uses_xla`).
 
 Each step runs through a tf.distribute strategy (TensorFlow's default, one device, unless
 --distribute names another): every replica takes a consecutive share of the global batch and draws
@@ -13,6 +14,7 @@ import functools
 
 import tensorflow as tf
 
+from base import resident_images
 from networks import batch_noise
 
 STEPS_PER_CALL = 200    # optimisation steps per compiled call (progress bar and NaN check in between)
@@ -94,7 +96,7 @@ class CompiledSteps:
         kl_weight = self.kl_weight(step)
         variables = self.graph.trainable_variables
         with batch_noise.batch_noise(seed, size) as noise:
-            batch = tf.gather(x, index[noise.start:noise.end])
+            batch = resident_images.decode(tf.gather(x, index[noise.start:noise.end]))
             weight = tf.cast(noise.end - noise.start, tf.float32) / tf.cast(size, tf.float32)
             if self.bernoulli:
                 batch = tf.cast(noise.uniform(tf.shape(batch)) < batch, tf.float32)
