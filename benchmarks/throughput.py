@@ -1,10 +1,11 @@
 """Training throughput of the four models, and how the production loop compares with plain ones.
 
-    python benchmarks/throughput.py --data_dir=../shared/data [--quick] [--out=benchmarks/results]
+    python benchmarks/throughput.py --data_dir=../shared/data [--quick] [--peers] [--out=benchmarks/results]
 
 Prints a table and writes `throughput.json` in --out. For model_type 0-3 with the spec's settings
-(hidden 64, two layers, z_dim 8, sigma 0.001, drop_prob 0.3; GMVAE w_dim 2, K 10) at batch sizes 32
-and 128, on MNIST (or same-shaped uniform random images when the files are not in --data_dir):
+(hidden 64, two layers, z_dim 8, sigma 0.001, drop_prob 0.3 with --dropout_on none, so no dropout,
+Adam at 0.01; GMVAE w_dim 2, K 10) at batch sizes 32 and 128, on MNIST (or same-shaped uniform
+random images when the files are not in --data_dir):
 
   * images/s and seconds per epoch of the production loop, BaseModel._train_epoch, timed after a
     warm-up call that traces and compiles it (dense models: whole epochs; CNNs: the first
@@ -20,9 +21,16 @@ and 128, on MNIST (or same-shaped uniform random images when the files are not i
     as before XLA), a plain loop calling a tf.function of one step per batch (numpy batches), and that
     step run eagerly (a few hundred steps, scaled to the epoch); the ratios production/plain,
     production/eager and production/no-XLA are speed-ups (>1: production faster);
-  * the spec VAE once more in a process started with TF_NUM_INTRAOP_THREADS=1 (one intra-op thread:
-    XLA's CPU runtime no longer hands its small kernels between threads; the CNNs would lose their
-    multi-threaded convolutions, so the production code leaves TensorFlow's default, all cores).
+  * the spec VAE twice more, in processes started with TF_NUM_INTRAOP_THREADS=1 and =os.cpu_count()
+    (TensorFlow's default): base/threads.py gives this small dense step one intra-op thread, since
+    XLA's CPU runtime handing its small kernels between threads costs more than it gains; the
+    second run is the loop as it was before that choice.
+
+--peers (or --peers=keras, --peers=jax) adds the `peers` section: the production loop against the
+keras.io `fit` pattern and a JAX `lax.scan` loop (benchmarks/peers/), model_type 0 and 1 at batch 32,
+side by side with the ratio project/peer, each loop's peak RSS, and the load meanwhile
+(benchmarks/peers/timing.py; the JAX peer needs `pip install -r benchmarks/requirements-peers.txt`
+and is left out without it). It adds about 7 minutes.
 
 `other_processes_cpu_cores` (per run, and in `machine` for the whole) is the CPU time that other
 processes used meanwhile, in cores: numbers taken while it is well above 0 are slowed by them (on
@@ -44,7 +52,7 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-SPEC = ['--hidden_dim=64', '--num_layers=2', '--z_dim=8', '--sigma=0.001', '--drop_prob=0.3']
+SPEC = ['--hidden_dim=64', '--num_layers=2', '--z_dim=8', '--sigma=0.001', '--drop_prob=0.3', '--learning_rate=0.01']
 BATCH_SIZES = (32, 128)
 MODEL_TYPES = (0, 1, 2, 3)
 ROUNDS = 3                      # timed rounds (median reported)
@@ -53,6 +61,7 @@ PLAIN_STEPS = 600               # steps of the one-step-per-call loop per round
 EAGER_STEPS = 200               # steps of the eager loop per round
 IWAE_SAMPLES = 1000
 IWAE_IMAGES = {'dense': 300, 'cnn': 8}   # n: timed on n and 3n test images, after a warm-up on n
+THREAD_RUNS = {'spec_vae_one_intra_op_thread': 1, 'spec_vae_all_intra_op_threads': os.cpu_count()}
 QUICK = dict(rounds=1, steps=20, plain=20, eager=5, iw_samples=10, iw_images=10)
 
 
@@ -80,12 +89,14 @@ def _build(model_type, batch, dataset, workdir):
     import keras
     import tensorflow as tf
 
+    from base import threads
     from base.base_model import RunPaths
     from utils.args import parse_args, run_name
     from utils.constants import MODEL_TYPES as TYPES
     family = TYPES[model_type].family
     args = parse_args(family, [f'--model_type={model_type}', f'--batch_size={batch}', *SPEC, '--summary=0',
                                f'--checkpoint_dir={workdir}/c', f'--log_dir={workdir}/l', f'--result_dir={workdir}/r'])
+    threads.configure(args, dataset.image_shape)   # as base/runner.py does, before TensorFlow starts
     keras.utils.set_random_seed(args.seed)
     tf.config.experimental.enable_op_determinism()
     if family == 'VAE':
@@ -241,11 +252,17 @@ def measure(model_type, batch, data_dir, quick):
 
 
 def worker(configs, data_dir, quick):
-    """Measure each (model_type, batch) in this process; one JSON line per configuration on stdout."""
+    """Measure each (model_type, batch), or each peers spec (a dict: benchmarks/peers/timing.py), in this
+    process; one JSON line per configuration on stdout."""
     os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
     os.environ.setdefault('TQDM_DISABLE', '1')
-    for model_type, batch in configs:
-        print(json.dumps(measure(model_type, batch, data_dir, quick)), flush=True)
+    for config in configs:
+        if isinstance(config, dict):
+            from benchmarks.peers import timing
+            result = timing.measure(dict(config, data_dir=data_dir, quick=quick))
+        else:
+            result = measure(*config, data_dir, quick)
+        print(json.dumps(result), flush=True)
 
 
 # ---------------------------------------------------------------------------------------- parent
@@ -306,6 +323,8 @@ def main(argv=None):
     parser.add_argument('--data_dir', default='../shared/data')
     parser.add_argument('--out', default='benchmarks/results')
     parser.add_argument('--quick', action='store_true', help='a few steps of each model, batch 32: a smoke test')
+    parser.add_argument('--peers', nargs='?', const='all', metavar='keras,jax',
+                        help='also time the peers (all, or those named) against the production loop')
     parser.add_argument('--worker', help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
@@ -314,9 +333,14 @@ def main(argv=None):
     groups = [configs] if args.quick else [[c] for c in configs]   # one process per configuration
     start, busy, load, ours = time.time(), _busy_cpu_seconds(), os.getloadavg(), _children_cpu_seconds()
     runs = [run for group in groups for run in _run_worker(group, args)]
-    # The spec VAE again with one intra-op thread (TF_NUM_INTRAOP_THREADS=1): XLA's CPU runtime hands
-    # its small kernels between the pool's threads, which on 2 cores costs more than it gains.
-    one_thread = [] if args.quick else _run_worker([(0, 32)], args, intra_op_threads=1)
+    # The spec VAE again with one intra-op thread and with all (base/threads.py's choice, and TensorFlow's default).
+    threads = {} if args.quick else {key: _run_worker([(0, 32)], args, intra_op_threads=n)[0]
+                                     for key, n in THREAD_RUNS.items()}
+    peers = None
+    if args.peers:
+        from benchmarks.peers import timing
+        names = 'all' if args.peers == 'all' else args.peers.split(',')
+        peers = timing.compare(lambda spec: _run_worker([spec], args)[0], names, args.quick)
     wall = time.time() - start
     other = _other_cores(start, busy, ours)
     spec = next(r for r in runs if r['model_type'] == 0 and r['batch_size'] == 32)
@@ -332,22 +356,24 @@ def main(argv=None):
                      **spec.get('speedup', {})},
         'runs': runs,
     }
-    if one_thread:
-        r = one_thread[0]
-        report['spec_vae_one_intra_op_thread'] = {
-            'seconds_per_epoch': r['seconds_per_epoch'], 'images_per_second': r['images_per_second'],
-            **r['speedup'], 'run': r}
+    for key, r in threads.items():
+        report[key] = {'seconds_per_epoch': r['seconds_per_epoch'], 'images_per_second': r['images_per_second'],
+                       **r['speedup'], 'run': r}
+    if peers:
+        report['peers'] = peers
     print(_table(runs))
     s = report['spec_vae']
     print(f'spec_vae (model_type 0, batch 32): {s["seconds_per_epoch"]:.2f} s/epoch, {s["images_per_second"]:.0f} '
           f'images/s; speed-up of the production loop over: the same loop without XLA '
           f'{s["production/no_xla"]:.2f}x, a plain one-step-per-call tf.function {s["production/plain"]:.2f}x, '
           f'eager {s["production/eager"]:.1f}x')
-    if one_thread:
-        s = report['spec_vae_one_intra_op_thread']
-        print(f'spec_vae with TF_NUM_INTRAOP_THREADS=1: {s["seconds_per_epoch"]:.2f} s/epoch, '
+    for key, n in THREAD_RUNS.items() if threads else ():
+        s = report[key]
+        print(f'spec_vae with TF_NUM_INTRAOP_THREADS={n}: {s["seconds_per_epoch"]:.2f} s/epoch, '
               f'{s["images_per_second"]:.0f} images/s; over no XLA {s["production/no_xla"]:.2f}x, '
               f'plain {s["production/plain"]:.2f}x, eager {s["production/eager"]:.1f}x')
+    if peers:
+        print(timing.table(peers))
     print(f'other processes used {other if other is not None else float("nan"):.2f} CPU cores meanwhile')
     path = os.path.join(args.out, 'throughput.json')
     from utils.files import atomic_write_json

@@ -1,8 +1,11 @@
-"""Smoke test of benchmarks/throughput.py: --quick on random data (no MNIST files), ~30 s on 2 cores."""
+"""Smoke tests of benchmarks/throughput.py: --quick on random data (no MNIST files), ~30 s on 2 cores; with
+--peers=keras (the Keras peers only: the tests need no JAX) ~90 s."""
 import json
 import os
 import subprocess
 import sys
+
+import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -25,3 +28,35 @@ def test_throughput_quick_on_random_data(tmp_path):
     assert {'production/plain', 'production/eager', 'production/no_xla'} <= set(spec)
     assert spec['production/eager'] > 1    # the compiled loop is faster than the eager one, whatever the load
     assert 'spec_vae' in done.stdout and 'images/s' in done.stdout
+
+
+def test_throughput_peers_quick(tmp_path):
+    """--peers=keras on random data: the production loop and the Keras peers side by side (no JAX needed)."""
+    empty = tmp_path / 'no_data'
+    empty.mkdir()
+    done = subprocess.run([sys.executable, os.path.join(ROOT, 'benchmarks', 'throughput.py'), '--quick',
+                           '--peers=keras', f'--data_dir={empty}', f'--out={tmp_path}'],
+                          cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    peers = json.load(open(tmp_path / 'throughput.json'))['peers']
+    assert sorted(peers) == ['0', '1']
+    for result in peers.values():
+        assert sorted(result['loops']) == ['keras', 'keras_spe200', 'production']
+        assert sorted(result['project/peer']) == ['keras', 'keras_spe200']
+        for loop in result['loops'].values():
+            assert loop['images_per_second'] > 0 and loop['peak_rss_mb'] > 0
+    assert 'project/peer' in done.stdout
+
+
+def test_peers_build_the_production_architecture():
+    """The peers' constants are the spec's flags of throughput.py and the networks' own."""
+    from benchmarks import throughput
+    from benchmarks.peers import FILTERS, HIDDEN, LAYERS, LEARNING_RATE, SIGMA, SLOPE, Z_DIM
+    from networks.conv_net import FILTERS as NETWORK_FILTERS
+    assert FILTERS == NETWORK_FILTERS
+    assert {f'--hidden_dim={HIDDEN}', f'--num_layers={LAYERS}', f'--z_dim={Z_DIM}', f'--sigma={SIGMA}',
+            f'--learning_rate={LEARNING_RATE}'} <= set(throughput.SPEC)
+    import keras
+
+    from networks.dense_net import ACTIVATION
+    assert float(keras.activations.get(ACTIVATION)(keras.ops.convert_to_tensor([-1.0]))[0]) == pytest.approx(-SLOPE)
