@@ -50,9 +50,12 @@ class BaseModel(CompiledSteps, Evaluation, Checkpoints, Training, Summaries, Res
         self.x_valid = prepare(dataset.valid.x)
         self.x_test = prepare(dataset.test.x)
         with self.strategy.scope():
-            # Resident on every replica's device, as uint8 codes where exact (base/resident_images.py);
-            # not checkpointed.
-            self.x_train = tf.Variable(resident_images.encode(dataset.train.x), trainable=False, name='x_train')
+            # Resident on every replica's device, as uint8 codes where exact (base/resident_images.py) but
+            # across workers, whose collective broadcast of the initial value takes no uint8; not checkpointed.
+            x_train = dataset.train.x
+            if not isinstance(self.strategy, tf.distribute.MultiWorkerMirroredStrategy):
+                x_train = resident_images.encode(x_train)
+            self.x_train = tf.Variable(x_train, trainable=False, name='x_train')
             graph.loss_terms(tf.zeros((1,) + graph.image_shape))   # creates the variables
             self.optimizer = keras.optimizers.Adam(config.learning_rate)
             self.optimizer.build(graph.trainable_variables)
