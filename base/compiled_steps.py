@@ -66,10 +66,22 @@ class CompiledSteps:
         """One Adam step on the global batch x[index], index (B,), split over the replicas: -> term means (names,)."""
         return self._summed_over_replicas(self._replica_step, x, index)
 
+    @functools.cached_property
+    def _apply_gradients(self):
+        """Adam's update of every variable from its gradient, compiled by XLA unless under a strategy.
+
+        In TensorFlow's graph runtime (the CNNs' steps) the update is some 30 small ops per variable;
+        XLA fuses them into a few kernels (a CNN step 5-10% faster on 2 cores). A strategy's
+        cross-replica sum of the gradients is not XLA's, so a distributed run keeps the graph runtime.
+        """
+        def apply(gradients):
+            self.optimizer.apply_gradients(zip(gradients, self.graph.trainable_variables))
+        return tf.function(apply, jit_compile=True) if not self.distributed else apply
+
     def _replica_step(self, x, index):
         """This replica's part of a step: gradients of its rows, summed over replicas by `apply_gradients`."""
         gradients, shares = self._replica_gradients(x, index, tf.convert_to_tensor(self.optimizer.iterations))
-        self.optimizer.apply_gradients(zip(gradients, self.graph.trainable_variables))
+        self._apply_gradients(gradients)
         return shares
 
     def kl_weight(self, step):
