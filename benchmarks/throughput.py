@@ -26,11 +26,12 @@ random images when the files are not in --data_dir):
     XLA's CPU runtime handing its small kernels between threads costs more than it gains; the
     second run is the loop as it was before that choice.
 
---peers (or --peers=keras, --peers=jax) adds the `peers` section: the production loop against the
-keras.io `fit` pattern and a JAX `lax.scan` loop (benchmarks/peers/), model_type 0 and 1 at batch 32,
-side by side with the ratio project/peer, each loop's peak RSS, and the load meanwhile
-(benchmarks/peers/timing.py; the JAX peer needs `pip install -r benchmarks/requirements-peers.txt`
-and is left out without it). It adds about 7 minutes.
+--peers (or --peers=keras, --peers=jax) times, instead, the production loop against the keras.io
+`fit` pattern and a JAX `lax.scan` loop (benchmarks/peers/), model_type 0 and 1 at batch 32, side by
+side with the ratio project/peer, each loop's peak RSS, and the load meanwhile; it writes them into
+the `peers` section of throughput.json and keeps the file's other keys, as a run without --peers keeps
+the `peers` section (benchmarks/peers/timing.py; the JAX peer needs
+`pip install -r benchmarks/requirements-peers.txt` and is left out without it). About 7 minutes.
 
 `other_processes_cpu_cores` (per run, and in `machine` for the whole) is the CPU time that other
 processes used meanwhile, in cores: numbers taken while it is well above 0 are slowed by them (on
@@ -324,11 +325,14 @@ def main(argv=None):
     parser.add_argument('--out', default='benchmarks/results')
     parser.add_argument('--quick', action='store_true', help='a few steps of each model, batch 32: a smoke test')
     parser.add_argument('--peers', nargs='?', const='all', metavar='keras,jax',
-                        help='also time the peers (all, or those named) against the production loop')
+                        help='time the peers (all, or those named) against the production loop instead, into the '
+                             '`peers` section of throughput.json')
     parser.add_argument('--worker', help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
         return worker(json.loads(args.worker), args.data_dir, args.quick)
+    if args.peers:
+        return peers_main(args, argv)
     configs = [(t, b) for b in ((32,) if args.quick else BATCH_SIZES) for t in MODEL_TYPES]
     groups = [configs] if args.quick else [[c] for c in configs]   # one process per configuration
     start, busy, load, ours = time.time(), _busy_cpu_seconds(), os.getloadavg(), _children_cpu_seconds()
@@ -336,11 +340,6 @@ def main(argv=None):
     # The spec VAE again with one intra-op thread and with all (base/threads.py's choice, and TensorFlow's default).
     threads = {} if args.quick else {key: _run_worker([(0, 32)], args, intra_op_threads=n)[0]
                                      for key, n in THREAD_RUNS.items()}
-    peers = None
-    if args.peers:
-        from benchmarks.peers import timing
-        names = 'all' if args.peers == 'all' else args.peers.split(',')
-        peers = timing.compare(lambda spec: _run_worker([spec], args)[0], names, args.quick)
     wall = time.time() - start
     other = _other_cores(start, busy, ours)
     spec = next(r for r in runs if r['model_type'] == 0 and r['batch_size'] == 32)
@@ -359,8 +358,6 @@ def main(argv=None):
     for key, r in threads.items():
         report[key] = {'seconds_per_epoch': r['seconds_per_epoch'], 'images_per_second': r['images_per_second'],
                        **r['speedup'], 'run': r}
-    if peers:
-        report['peers'] = peers
     print(_table(runs))
     s = report['spec_vae']
     print(f'spec_vae (model_type 0, batch 32): {s["seconds_per_epoch"]:.2f} s/epoch, {s["images_per_second"]:.0f} '
@@ -372,14 +369,49 @@ def main(argv=None):
         print(f'spec_vae with TF_NUM_INTRAOP_THREADS={n}: {s["seconds_per_epoch"]:.2f} s/epoch, '
               f'{s["images_per_second"]:.0f} images/s; over no XLA {s["production/no_xla"]:.2f}x, '
               f'plain {s["production/plain"]:.2f}x, eager {s["production/eager"]:.1f}x')
-    if peers:
-        print(timing.table(peers))
     print(f'other processes used {other if other is not None else float("nan"):.2f} CPU cores meanwhile')
     path = os.path.join(args.out, 'throughput.json')
+    peers = _read(path).get('peers')
+    if peers:   # kept from the last --peers run
+        report['peers'] = peers
+    _write(path, report)
+    return 0
+
+
+def peers_main(args, argv):
+    """--peers: the peers against the production loop, written into throughput.json's `peers` section (the
+    file's other keys are kept), with this run's command and load."""
+    from benchmarks.peers import timing
+    names = 'all' if args.peers == 'all' else args.peers.split(',')
+    start, busy, load, ours = time.time(), _busy_cpu_seconds(), os.getloadavg(), _children_cpu_seconds()
+    peers = timing.compare(lambda spec: _run_worker([spec], args)[0], names, args.quick)
+    other = _other_cores(start, busy, ours)
+    print(timing.table(peers))
+    print(f'other processes used {other if other is not None else float("nan"):.2f} CPU cores meanwhile')
+    path = os.path.join(args.out, 'throughput.json')
+    report = _read(path)
+    report['peers'] = {
+        'command': 'python benchmarks/throughput.py ' + ' '.join(argv if argv is not None else sys.argv[1:]),
+        'quick': args.quick, 'batch_size': timing.BATCH,
+        'machine': {'cpus': os.cpu_count(), 'load_average_at_start': load, 'load_average_at_end': os.getloadavg(),
+                    'other_processes_cpu_cores': other, 'wall_seconds': time.time() - start},
+        **peers}
+    _write(path, report)
+    return 0
+
+
+def _read(path):
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return {}
+
+
+def _write(path, report):
     from utils.files import atomic_write_json
     atomic_write_json(path, report)
     print(f'Wrote {path}')
-    return 0
 
 
 if __name__ == '__main__':

@@ -1,5 +1,5 @@
 """Smoke tests of benchmarks/throughput.py: --quick on random data (no MNIST files), ~30 s on 2 cores; with
---peers=keras (the Keras peers only: the tests need no JAX) ~90 s."""
+--peers=keras (the Keras peers only: the tests need no JAX) ~60 s."""
 import json
 import os
 import subprocess
@@ -39,8 +39,8 @@ def test_throughput_peers_quick(tmp_path):
                           cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
     peers = json.load(open(tmp_path / 'throughput.json'))['peers']
-    assert sorted(peers) == ['0', '1']
-    for result in peers.values():
+    assert peers['machine']['cpus'] > 0 and 'other_processes_cpu_cores' in peers['machine']
+    for result in (peers['0'], peers['1']):
         assert sorted(result['loops']) == ['keras', 'keras_spe200', 'production']
         assert sorted(result['project/peer']) == ['keras', 'keras_spe200']
         for loop in result['loops'].values():
