@@ -67,15 +67,17 @@ def main():
     if status:
         sys.exit(status)
     metrics = read_json(os.path.join(work, 'results', name, 'metrics.json'))
-    if args.rescore:
-        report = {**read_json(out), 'rescore_command': f'python {family}_main.py ' + ' '.join(argv + ['--train=0'])}
-    else:
+    if args.rescore and os.path.exists(out):
+        report = read_json(out)
+    else:   # a rescore without a report (its training ended, its results did not) times the training only
         seconds = read_json(os.path.join(work, 'checkpoint', name, 'history.json'))['history']['seconds']
         report = {'preset': args.preset,
                   'command': f'python {family}_main.py ' + ' '.join(argv),
-                  'wall_seconds': time.time() - start,
+                  'wall_seconds': sum(seconds) if args.rescore else time.time() - start,
                   'epochs': len(seconds),
                   'seconds_per_epoch': sum(seconds) / len(seconds)}
+    if args.rescore:
+        report['rescore_command'] = f'python {family}_main.py ' + ' '.join(argv + ['--train=0'])
     report.update({k: metrics[k] for k in sorted(metrics) if k.startswith('test/')})
     atomic_write_json(out, report)
     print(json.dumps(report, indent=1))
