@@ -8,6 +8,7 @@ Keras 3 does not use XLA) and `steps_per_execution` steps per call of its train 
 import math
 
 import keras
+import tensorflow as tf
 from keras import ops
 
 import networks
@@ -36,7 +37,6 @@ class KerasVAE(keras.Model):
         return mean, log_var, self.decoder(z)
 
     def train_step(self, x):
-        import tensorflow as tf
         with tf.GradientTape() as tape:
             mean, log_var, logits = self(x, training=True)
             reconstruction = (0.5 * ops.sum(ops.square(x - ops.sigmoid(logits)), axis=(1, 2, 3)) / SIGMA
