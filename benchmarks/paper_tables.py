@@ -72,7 +72,8 @@ def row(reports):
                'epochs': [r['epochs'] for r in reports],
                'minutes_per_run': [round(r['wall_seconds'] / 60, 1) for r in reports],
                'nll': [r['test/nll_iwae'] for r in reports if 'test/nll_iwae' in r],
-               'iw_samples': sorted({r.get('test/iw_samples') for r in reports} - {None})}
+               'iw_samples': sorted({r.get('test/iw_samples') for r in reports} - {None}),
+               'iw_images': sorted({r.get('test/iw_images') for r in reports} - {None})}
     if 'K_clusters' in f:
         summary['K'] = int(f['K_clusters'])
         for name in ('accuracy_paper', 'accuracy_many_to_one', 'accuracy_hungarian'):
@@ -80,6 +81,13 @@ def row(reports):
     else:
         summary['iw_train_samples'] = int(f.get('iw_train_samples', 1))
     return summary
+
+
+def nll(r):
+    """The NLL column: mean ± std, and how many test images it averages when not all 10,000."""
+    text = mean_std(r['nll'], digits=2)
+    partial = [n for n in r['iw_images'] if n < 10000]
+    return f'{text} (first {partial[0]} images)' if partial else text
 
 
 def clustering_table(rows):
@@ -92,7 +100,7 @@ def clustering_table(rows):
         lines.append(f"| {r['K']} | {r['network']} | {r['extra']} | {len(r['seeds'])} | "
                      f"**{mean_std(r['accuracy_paper'], 100)}** | {PAPER_CLUSTERING.get(r['K'], '')} | "
                      f"{mean_std(r['accuracy_many_to_one'], 100)} | {mean_std(r['accuracy_hungarian'], 100)} | "
-                     f"{mean_std(r['nll'], digits=2)} | {'/'.join(map(str, r['epochs']))} | "
+                     f"{nll(r)} | {'/'.join(map(str, r['epochs']))} | "
                      f"{'/'.join(map(str, r['minutes_per_run']))} |")
     return '\n'.join(lines)
 
@@ -103,7 +111,7 @@ def likelihood_table(rows):
     for r in sorted(rows, key=lambda r: (r['iw_train_samples'], r['extra'])):
         k = r['iw_train_samples']
         name = 'VAE (ELBO)' if k == 1 else f'IWAE k={k}'
-        lines.append(f"| {name} | {r['extra']} | {len(r['seeds'])} | **{mean_std(r['nll'], digits=2)}** | "
+        lines.append(f"| {name} | {r['extra']} | {len(r['seeds'])} | **{nll(r)}** | "
                      f"{'/'.join(map(str, r['iw_samples']))} | {PAPER_NLL.get(k, '')} | "
                      f"{'/'.join(map(str, r['epochs']))} | {'/'.join(map(str, r['minutes_per_run']))} |")
     return '\n'.join(lines)
