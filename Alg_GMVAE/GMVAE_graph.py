@@ -74,12 +74,18 @@ class GMVAEGraph(BaseGraph):
         return means, tf.math.log(variances)
 
     @staticmethod
-    def _log_posterior_y(z, means, log_vars):
+    def _log_components(z, means, log_vars):
+        """log N(z | mu_j(w), sigma_j^2(w)) for every component j: z (B, z_dim), means and log_vars
+        (B, K, z_dim) -> (B, K). With pi uniform these are the logits of p(y|w,z), up to one constant."""
+        return log_normal(z[:, None, :], means, log_vars)
+
+    @classmethod
+    def _log_posterior_y(cls, z, means, log_vars):
         """log p(y|w,z) from z (B, z_dim) and the prior components (B, K, z_dim): -> (B, K).
 
         With pi uniform, log pi_j is the same for every j and cancels in the normalisation.
         """
-        return tf.nn.log_softmax(log_normal(z[:, None, :], means, log_vars), axis=-1)
+        return tf.nn.log_softmax(cls._log_components(z, means, log_vars), axis=-1)
 
     def log_posterior_y(self, z, w, training=False):
         """log p(y=j|w,z), normalised over j: z (B, z_dim), w (B, w_dim) -> (B, K)."""
@@ -89,7 +95,7 @@ class GMVAEGraph(BaseGraph):
     def log_prior_z(self, z, w, training=False):
         """log p(z|w) = logsumexp_j log N(z | mu_j(w), sigma_j^2(w)) - log K: z (B, z_dim), w (B, w_dim) -> (B,)."""
         means, log_vars = self.prior_z(w, training=training)
-        return tf.reduce_logsumexp(log_normal(z[:, None, :], means, log_vars), axis=-1) - math.log(self.K_clusters)
+        return tf.reduce_logsumexp(self._log_components(z, means, log_vars), axis=-1) - math.log(self.K_clusters)
 
     def log_weight_parts(self, x, samples, training=False):
         """log p(x|z) and log p(z|w) + log N(w|0,I) - log q(z|x) - log q(w|x) for `samples` draws of (w, z).
@@ -139,7 +145,7 @@ class GMVAEGraph(BaseGraph):
         """
         z_mean, _, w_mean, _ = self.encode(x)
         means, log_vars = self.prior_z(w_mean)
-        logits = log_normal(z_mean[:, None, :], means, log_vars)                       # (B, K)
+        logits = self._log_components(z_mean, means, log_vars)                         # (B, K)
         others = tf.where(tf.eye(self.K_clusters, dtype=tf.bool), -math.inf, 0.0)     # (K, K): row k masks k
         return logits - tf.reduce_logsumexp(logits[:, None, :] + others, axis=-1)
 

@@ -128,15 +128,15 @@ class BaseGraph(keras.Model):
         logits = tf.reshape(logits, tf.concat([shape[:2], self.image_shape], 0))
         return -self._negative_log_likelihood(x, logits)
 
-    def log_importance_weights(self, x, samples, kl_weight=1.0, training=False):
-        """log p(x|h) + kl_weight * (log p(h) - log q(h|x)) for `samples` joint samples h ~ q(h|x).
+    def log_importance_weights(self, x, samples, scale=1.0, training=False):
+        """log p(x|h) + scale * (log p(h) - log q(h|x)) for `samples` joint samples h ~ q(h|x).
 
-        x (B, H, W, C) -> (samples, B), in nats. At kl_weight 1 this is log p(x, h) - log q(h|x), the
-        log importance weight of Burda et al.: its mean over h is the ELBO, the log-mean-exp over k of
-        them the IWAE bound (base/iwae.py).
+        x (B, H, W, C) -> (samples, B), in nats; scale is lambda of the module docstring. At scale 1
+        this is log p(x, h) - log q(h|x), the log importance weight of Burda et al.: its mean over h
+        is the ELBO, the log-mean-exp over k of them the IWAE bound (base/iwae.py).
         """
         log_px, log_ratio = self.log_weight_parts(x, samples, training=training)
-        return log_px + kl_weight * log_ratio
+        return log_px + scale * log_ratio
 
     def log_importance_weight(self, x):
         """log p(x, h) - log q(h|x) for ONE joint sample h ~ q(h|x): (B, H, W, C) -> (B,), in nats."""

@@ -84,13 +84,18 @@ class CompiledSteps:
         self._apply_gradients(gradients)
         return shares
 
+    @property
+    def steps_per_epoch(self):
+        """Adam steps in one pass over the training set: whole global batches only."""
+        return len(self.data.train.x) // self.config.batch_size
+
     def kl_weight(self, step):
         """The warm-up weight of the KL terms at Adam step `step` (0-based): a float32 scalar tensor.
 
         It rises linearly, (step + 1) / (--warmup_epochs * steps per epoch), and stays at 1 from the
         last step of the warm-up on (Sonderby et al. 2016); 1 throughout for --warmup_epochs=0.
         """
-        warmup_steps = self.config.warmup_epochs * (len(self.data.train.x) // self.config.batch_size)
+        warmup_steps = self.config.warmup_epochs * self.steps_per_epoch
         if warmup_steps <= 0:
             return tf.constant(1.0)
         return tf.minimum(1.0, tf.cast(step + 1, tf.float32) / float(warmup_steps))

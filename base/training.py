@@ -23,8 +23,7 @@ class Training:
         --restore=1 then goes on exactly as an uninterrupted run (same seed, same machine).
         """
         cfg = self.config
-        n, batch = len(self.data.train.x), cfg.batch_size
-        steps = n // batch
+        n, batch, steps = len(self.data.train.x), cfg.batch_size, self.steps_per_epoch
         if steps == 0:
             raise RunError(f'--batch_size={batch} is larger than the {n} training images')
         replicas = self.strategy.num_replicas_in_sync
