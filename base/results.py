@@ -76,7 +76,8 @@ class Results:
 
     def iwae_metrics(self):
         """test/nll_iwae: -mean over the first test/iw_images test images of the IWAE estimate of log p(x)
-        (base/iwae.py) with test/iw_samples samples each, in nats."""
+        (base/iwae.py) with test/iw_samples samples each, in nats; test/nll_iwae_stderr: the standard error
+        of that mean over the images (std / sqrt(n), from two images on), which says how far a subset's mean may be from the set's."""
         k = self.config.iw_samples
         if k == 0:
             return {}
@@ -86,7 +87,10 @@ class Results:
         subset = '' if len(x) == len(self.x_test) else f' (the first {len(x)}; --iw_images=0 takes all)'
         self.log.info(f'IWAE estimate of log p(x) with {k} samples for {len(log_px)} test images{subset}: '
                       f'{time.time() - start:.1f} s')
-        return {'test/nll_iwae': float(-log_px.mean()), 'test/iw_samples': k, 'test/iw_images': len(x)}
+        metrics = {'test/nll_iwae': float(-log_px.mean()), 'test/iw_samples': k, 'test/iw_images': len(x)}
+        if len(log_px) > 1:
+            metrics['test/nll_iwae_stderr'] = float(log_px.std(ddof=1) / np.sqrt(len(log_px)))
+        return metrics
 
     def interpolations(self, z, steps=INTERPOLATION_STEPS):
         """Decoded linear paths from z[2i] to z[2i + 1], latent codes (2P, D) -> images (P, steps, H, W, C)."""

@@ -72,6 +72,7 @@ def row(reports):
                'epochs': [r['epochs'] for r in reports],
                'minutes_per_run': [round(r['wall_seconds'] / 60, 1) for r in reports],
                'nll': [r['test/nll_iwae'] for r in reports if 'test/nll_iwae' in r],
+               'nll_stderr': [r['test/nll_iwae_stderr'] for r in reports if 'test/nll_iwae_stderr' in r],
                'iw_samples': sorted({r.get('test/iw_samples') for r in reports} - {None}),
                'iw_images': sorted({r.get('test/iw_images') for r in reports} - {None})}
     if 'K_clusters' in f:
@@ -84,10 +85,14 @@ def row(reports):
 
 
 def nll(r):
-    """The NLL column: mean ± std, and how many test images it averages when not all 10,000."""
+    """The NLL column: mean ± std, and how many test images it averages when not all 10,000 (with the
+    standard error of one run's subset mean, where the run recorded it)."""
     text = mean_std(r['nll'], digits=2)
     partial = [n for n in r['iw_images'] if n < 10000]
-    return f'{text} (first {partial[0]} images)' if partial else text
+    if not partial:
+        return text
+    stderr = f", s.e. {'/'.join(f'{e:.2f}' for e in r['nll_stderr'])}" if r['nll_stderr'] else ''
+    return f'{text} (first {partial[0]} images{stderr})'
 
 
 def clustering_table(rows):
@@ -106,12 +111,12 @@ def clustering_table(rows):
 
 
 def likelihood_table(rows):
-    lines = ['| objective | setting (--extra) | seeds | test NLL (nats) | importance samples | Burda et al. (nats) '
-             '| epochs | minutes per run |', '| --- | --- | --- | --- | --- | --- | --- | --- |']
-    for r in sorted(rows, key=lambda r: (r['iw_train_samples'], r['extra'])):
+    lines = ['| objective | networks | setting (--extra) | seeds | test NLL (nats) | importance samples | '
+             'Burda et al. (nats) | epochs | minutes per run |', '| --- | --- | --- | --- | --- | --- | --- | --- | --- |']
+    for r in sorted(rows, key=lambda r: (r['iw_train_samples'], r['network'], r['extra'])):
         k = r['iw_train_samples']
         name = 'VAE (ELBO)' if k == 1 else f'IWAE k={k}'
-        lines.append(f"| {name} | {r['extra']} | {len(r['seeds'])} | **{nll(r)}** | "
+        lines.append(f"| {name} | {r['network']} | {r['extra']} | {len(r['seeds'])} | **{nll(r)}** | "
                      f"{'/'.join(map(str, r['iw_samples']))} | {PAPER_NLL.get(k, '')} | "
                      f"{'/'.join(map(str, r['epochs']))} | {'/'.join(map(str, r['minutes_per_run']))} |")
     return '\n'.join(lines)

@@ -180,3 +180,5 @@ def test_results_report_the_iwae_estimate(tmp_path):
     assert metrics['test/elbo'] == -metrics['test/loss']
     assert np.isfinite(metrics['test/nll_iwae'])
     assert metrics['test/nll_iwae'] <= metrics['test/loss'] + 1.0
+    # the per-image estimates differ, so their mean has a positive, finite standard error
+    assert 0 < metrics['test/nll_iwae_stderr'] < np.inf
