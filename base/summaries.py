@@ -19,7 +19,7 @@ from utils.projector import write_projector
 
 PROJECTOR_POINTS = 2000 # test images shown in the TensorBoard projector
 SPLITS = ('train', 'validation', 'test')
-TEST_SETTINGS = ('test/iw_samples', 'test/iw_images')   # in metrics.json, not curves
+TEST_SETTINGS = ('test/iw_samples', 'test/iw_images', 'test/iw_image_spacing')   # in metrics.json, not curves
 
 
 class Summaries:

@@ -74,7 +74,8 @@ def row(reports):
                'nll': [r['test/nll_iwae'] for r in reports if 'test/nll_iwae' in r],
                'nll_stderr': [r['test/nll_iwae_stderr'] for r in reports if 'test/nll_iwae_stderr' in r],
                'iw_samples': sorted({r.get('test/iw_samples') for r in reports} - {None}),
-               'iw_images': sorted({r.get('test/iw_images') for r in reports} - {None})}
+               'iw_images': sorted({r.get('test/iw_images') for r in reports} - {None}),
+               'iw_images_spread': all('test/iw_image_spacing' in r for r in reports)}
     if 'K_clusters' in f:
         summary['K'] = int(f['K_clusters'])
         for name in ('accuracy_paper', 'accuracy_many_to_one', 'accuracy_hungarian'):
@@ -85,14 +86,16 @@ def row(reports):
 
 
 def nll(r):
-    """The NLL column: mean ± std, and how many test images it averages when not all 10,000 (with the
-    standard error of one run's subset mean, where the run recorded it)."""
+    """The NLL column: mean ± std, and which test images it averages when not all 10,000: the first N
+    (runs before test/iw_image_spacing) or N spread over the set, with the standard error of each run's
+    subset mean where the run recorded it."""
     text = mean_std(r['nll'], digits=2)
     partial = [n for n in r['iw_images'] if n < 10000]
     if not partial:
         return text
+    which = f'{partial[0]} images spread over the set' if r['iw_images_spread'] else f'first {partial[0]} images'
     stderr = f", s.e. {'/'.join(f'{e:.2f}' for e in r['nll_stderr'])}" if r['nll_stderr'] else ''
-    return f'{text} (first {partial[0]} images{stderr})'
+    return f'{text} ({which}{stderr})'
 
 
 def clustering_table(rows):

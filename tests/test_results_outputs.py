@@ -76,6 +76,7 @@ def test_iwae_budget_is_stated_in_metrics(tmp_path):
     model.results(plot=False)
     metrics = json.load(open(os.path.join(model.paths.result_dir, 'metrics.json')))
     assert metrics['test/iw_samples'] == 7 and metrics['test/iw_images'] == len(model.x_test)
+    assert metrics['test/iw_image_spacing'] == 1.0
 
 
 def test_gmvae_results_add_the_originals_figures(tmp_path, monkeypatch):
@@ -121,3 +122,13 @@ def test_default_iwae_budget_takes_a_subset_for_the_cnns_only(tmp_path, monkeypa
     assert dense.iwae_images() == 10
     assert test_model.make_model(tmp_path, '--iw_images=0')[0].iwae_images() == len(dense.x_test)
     assert test_model.make_model(tmp_path, '--iw_images=25')[0].iwae_images() == 25
+
+
+def test_iwae_subset_is_spread_over_the_test_set(tmp_path):
+    """A subset spans the whole (ordered) test set, not its first images: first and last included, no repeats."""
+    model = test_model.make_model(tmp_path, '--iw_images=7')[0]
+    indices = model.iwae_indices()
+    assert len(indices) == 7 and indices[0] == 0 and indices[-1] == len(model.x_test) - 1
+    assert np.all(np.diff(indices) > 0)
+    assert np.array_equal(test_model.make_model(tmp_path, '--iw_images=0')[0].iwae_indices(),
+                          np.arange(len(model.x_test)))
