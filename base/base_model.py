@@ -57,7 +57,7 @@ class BaseModel(CompiledSteps, Evaluation, Checkpoints, Training, Summaries, Res
                 x_train = resident_images.encode(x_train)
             self.x_train = tf.Variable(x_train, trainable=False, name='x_train')
             graph.loss_terms(tf.zeros((1,) + graph.image_shape))   # creates the variables
-            self.optimizer = keras.optimizers.Adam(config.learning_rate)
+            self.optimizer = keras.optimizers.Adam(self.learning_rate())
             self.optimizer.build(graph.trainable_variables)
             self.epoch = tf.Variable(0, dtype=tf.int64, trainable=False, name='epoch')
             # An exact resume also needs, for early stopping, the weights of the best validation loss so far

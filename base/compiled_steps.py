@@ -12,6 +12,7 @@ float rounding only.
 """
 import functools
 
+import keras
 import tensorflow as tf
 
 from base import resident_images
@@ -88,6 +89,18 @@ class CompiledSteps:
     def steps_per_epoch(self):
         """Adam steps in one pass over the training set: whole global batches only."""
         return len(self.data.train.x) // self.config.batch_size
+
+    def learning_rate(self):
+        """Adam's learning rate: --learning_rate, or for --lr_schedule=cosine a schedule of the optimizer's
+        step t that anneals it to 0 over the run's T = --epochs * steps per epoch steps,
+        lr * (1 + cos(pi * min(t, T) / T)) / 2 (Loshchilov & Hutter 2017, without restarts).
+
+        A restored run keeps its step count, so its schedule goes on over the --epochs it is given now.
+        """
+        if self.config.lr_schedule == 'constant':
+            return self.config.learning_rate
+        return keras.optimizers.schedules.CosineDecay(self.config.learning_rate,
+                                                      self.config.epochs * self.steps_per_epoch)
 
     def kl_weight(self, step):
         """The warm-up weight of the KL terms at Adam step `step` (0-based): a float32 scalar tensor.

@@ -152,3 +152,22 @@ def test_bad_objective_flags_are_one_sentence(family, flags, capsys):
         parse_args(family, flags)
     assert stop.value.code == 2
     assert len(capsys.readouterr().err.strip().splitlines()) == 1
+
+
+def test_cosine_schedule_anneals_the_learning_rate_to_zero_over_the_run(tmp_path):
+    argv = ['--lr_schedule=cosine', '--learning_rate=0.01', '--epochs=2', '--batch_size=16', '--hidden_dim=16',
+            '--summary=0', *folders(tmp_path)]
+    model = build('VAE', VAEGraph, VAEModel, argv, tiny_dataset())      # 5 steps per epoch: T = 10
+    rate = model.optimizer.learning_rate
+    assert float(rate) == pytest.approx(0.01)
+    model.train()
+    assert int(model.optimizer.iterations.numpy()) == 10
+    assert float(model.optimizer.learning_rate) == pytest.approx(0.0, abs=1e-9)
+    schedule = model.learning_rate()
+    np.testing.assert_allclose([float(schedule(t)) for t in (0, 5, 10, 20)], [0.01, 0.005, 0.0, 0.0], atol=1e-9)
+    saved = json.load(open(model.paths.config_file))
+    assert saved['lr_schedule'] == 'cosine'
+    plain = build('VAE', VAEGraph, VAEModel, argv[1:], tiny_dataset())
+    assert float(plain.optimizer.learning_rate) == pytest.approx(0.01)
+    with pytest.raises(RunError, match=r'--lr_schedule \(saved cosine, given constant\)'):
+        plain.restore(required=False)

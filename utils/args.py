@@ -14,6 +14,7 @@ from utils.early_stopping import MIN_GAIN
 
 DATASETS = ('MNIST', 'FREY')
 LIKELIHOODS = ('gaussian', 'bernoulli')
+LR_SCHEDULES = ('constant', 'cosine')
 MAX_SIZE = 2 ** 31 - 1      # sizes become int32 tensor dimensions
 DIRECTORIES = ('checkpoint_dir', 'result_dir', 'log_dir', 'data_dir')
 
@@ -92,6 +93,9 @@ def build_parser(family):
     model.add_argument('--warmup_epochs', type=int, default=0,
                        help='KL warm-up: the weight of the KL terms rises linearly from 0 to --beta over this many '
                             'epochs (Sonderby et al. 2016); early stopping waits for its end (default 0: none)')
+    model.add_argument('--lr_schedule', choices=LR_SCHEDULES, default='constant',
+                       help='Adam learning rate over the run: constant (default, as in the original) or cosine '
+                            '(annealed from --learning_rate to 0 over --epochs, Loshchilov & Hutter 2017)')
     model.add_argument('--iw_train_samples', type=int, default=1,
                        help='importance samples per image in the training objective: 1 = the ELBO (default), '
                             'k > 1 = the IWAE bound of Burda et al. (2016), about k times the cost per step')
