@@ -1,6 +1,6 @@
 """Training throughput of the four models, and how the production loop compares with plain ones.
 
-    python benchmarks/throughput.py --data_dir=../shared/data [--quick] [--peers] [--out=benchmarks/results]
+    python benchmarks/throughput.py --data_dir=../shared/data [--quick] [--peers [--cores=N]] [--out=benchmarks/results]
 
 Prints a table and writes `throughput.json` in --out. For model_type 0-3 with the spec's settings
 (hidden 64, two layers, z_dim 8, sigma 0.001, drop_prob 0.3 with --dropout_on none, so no dropout,
@@ -32,6 +32,8 @@ side with the ratio project/peer, each loop's peak RSS, and the load meanwhile; 
 the `peers` section of throughput.json and keeps the file's other keys, as a run without --peers keeps
 the `peers` section (benchmarks/peers/timing.py; the JAX peer needs
 `pip install -r benchmarks/requirements-peers.txt` and is left out without it). About 7 minutes.
+With --cores=N every loop's process is pinned to the first N CPUs, into a `peers_N_core` section:
+--cores=1 compares the loops' single-core speed, apart from how each uses the other cores.
 
 `other_processes_cpu_cores` (per run, and in `machine` for the whole) is the CPU time that other
 processes used meanwhile, in cores: numbers taken while it is well above 0 are slowed by them (on
@@ -284,8 +286,10 @@ def _run_worker(configs, args, intra_op_threads=None):
     env = dict(os.environ)
     if intra_op_threads:
         env['TF_NUM_INTRAOP_THREADS'] = str(intra_op_threads)   # read by TensorFlow when its thread pools start
+    cpus = sorted(os.sched_getaffinity(0))[:args.cores] if getattr(args, 'cores', None) else None
     start, busy, ours = time.time(), _busy_cpu_seconds(), _children_cpu_seconds()
-    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, env=env)
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, env=env,
+                          preexec_fn=(lambda: os.sched_setaffinity(0, cpus)) if cpus else None)
     if done.returncode:
         sys.stderr.write(done.stderr[-5000:])
         raise SystemExit(f'the worker for {configs} failed (exit status {done.returncode})')
@@ -327,8 +331,13 @@ def main(argv=None):
     parser.add_argument('--peers', nargs='?', const='all', metavar='keras,jax',
                         help='time the peers (all, or those named) against the production loop instead, into the '
                              '`peers` section of throughput.json')
+    parser.add_argument('--cores', type=int, metavar='N',
+                        help='with --peers: pin every loop\'s process to the first N CPUs (os.sched_setaffinity), '
+                             'into the `peers_N_core` section of throughput.json')
     parser.add_argument('--worker', help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.cores is not None and not (args.peers and 1 <= args.cores <= len(os.sched_getaffinity(0))):
+        parser.error(f'--cores goes with --peers and must be 1..{len(os.sched_getaffinity(0))}, got {args.cores}')
     if args.worker:
         return worker(json.loads(args.worker), args.data_dir, args.quick)
     if args.peers:
@@ -371,9 +380,8 @@ def main(argv=None):
               f'plain {s["production/plain"]:.2f}x, eager {s["production/eager"]:.1f}x')
     print(f'other processes used {other if other is not None else float("nan"):.2f} CPU cores meanwhile')
     path = os.path.join(args.out, 'throughput.json')
-    peers = _read(path).get('peers')
-    if peers:   # kept from the last --peers run
-        report['peers'] = peers
+    # kept from the last --peers runs
+    report.update({key: value for key, value in _read(path).items() if key.startswith('peers')})
     _write(path, report)
     return 0
 
@@ -390,9 +398,9 @@ def peers_main(args, argv):
     print(f'other processes used {other if other is not None else float("nan"):.2f} CPU cores meanwhile')
     path = os.path.join(args.out, 'throughput.json')
     report = _read(path)
-    report['peers'] = {
+    report['peers' if args.cores is None else f'peers_{args.cores}_core'] = {
         'command': 'python benchmarks/throughput.py ' + ' '.join(argv if argv is not None else sys.argv[1:]),
-        'quick': args.quick, 'batch_size': timing.BATCH,
+        'quick': args.quick, 'batch_size': timing.BATCH, 'cores': args.cores,
         'machine': {'cpus': os.cpu_count(), 'load_average_at_start': load, 'load_average_at_end': os.getloadavg(),
                     'other_processes_cpu_cores': other, 'wall_seconds': time.time() - start},
         **peers}

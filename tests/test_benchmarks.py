@@ -30,22 +30,34 @@ def test_throughput_quick_on_random_data(tmp_path):
     assert 'spec_vae' in done.stdout and 'images/s' in done.stdout
 
 
-def test_throughput_peers_quick(tmp_path):
-    """--peers=keras on random data: the production loop and the Keras peers side by side (no JAX needed)."""
+@pytest.mark.parametrize('cores', [None, 1])
+def test_throughput_peers_quick(tmp_path, cores):
+    """--peers=keras on random data: the production loop and the Keras peers side by side (no JAX needed);
+    with --cores=1 every loop's process is pinned to one CPU, into a section of its own."""
     empty = tmp_path / 'no_data'
     empty.mkdir()
+    pin = [] if cores is None else [f'--cores={cores}']
     done = subprocess.run([sys.executable, os.path.join(ROOT, 'benchmarks', 'throughput.py'), '--quick',
-                           '--peers=keras', f'--data_dir={empty}', f'--out={tmp_path}'],
+                           '--peers=keras', *pin, f'--data_dir={empty}', f'--out={tmp_path}'],
                           cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
-    peers = json.load(open(tmp_path / 'throughput.json'))['peers']
+    report = json.load(open(tmp_path / 'throughput.json'))
+    peers = report['peers' if cores is None else 'peers_1_core']
+    assert sorted(k for k in report if k.startswith('peers')) == ['peers' if cores is None else 'peers_1_core']
     assert peers['machine']['cpus'] > 0 and 'other_processes_cpu_cores' in peers['machine']
     for result in (peers['0'], peers['1']):
         assert sorted(result['loops']) == ['keras', 'keras_spe200', 'production']
         assert sorted(result['project/peer']) == ['keras', 'keras_spe200']
         for loop in result['loops'].values():
             assert loop['images_per_second'] > 0 and loop['peak_rss_mb'] > 0
+            assert all(p['cpus_allowed'] == (cores or len(os.sched_getaffinity(0))) for p in loop['processes'])
     assert 'project/peer' in done.stdout
+
+
+def test_cores_needs_peers(tmp_path):
+    done = subprocess.run([sys.executable, os.path.join(ROOT, 'benchmarks', 'throughput.py'), '--cores=1',
+                           f'--out={tmp_path}'], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and '--cores goes with --peers' in done.stderr
 
 
 def test_peers_build_the_production_architecture():

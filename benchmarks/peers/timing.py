@@ -10,6 +10,7 @@ The median over all timed calls of a loop gives its seconds per epoch and images
 is the production loop's images/s over the peer's (> 1: the production loop is faster).
 """
 import importlib.util
+import os
 import resource
 import statistics
 import tempfile
@@ -65,7 +66,8 @@ def measure(spec):
         seconds.append(time.perf_counter() - start)
     return {'loop': spec['loop'], 'model_type': spec['model_type'], 'network': network, 'data': data_name,
             'batch_size': BATCH, 'steps_timed': steps, 'epoch_steps': epoch_steps, 'warmup_seconds': warmup,
-            'round_seconds': seconds, 'peak_rss_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0}
+            'round_seconds': seconds, 'peak_rss_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
+            'cpus_allowed': len(os.sched_getaffinity(0))}
 
 
 def compare(run_worker, names, quick):
