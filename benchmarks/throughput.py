@@ -286,7 +286,7 @@ def _run_worker(configs, args, intra_op_threads=None):
     env = dict(os.environ)
     if intra_op_threads:
         env['TF_NUM_INTRAOP_THREADS'] = str(intra_op_threads)   # read by TensorFlow when its thread pools start
-    cpus = sorted(os.sched_getaffinity(0))[:args.cores] if getattr(args, 'cores', None) else None
+    cpus = sorted(os.sched_getaffinity(0))[:args.cores] if args.cores else None
     start, busy, ours = time.time(), _busy_cpu_seconds(), _children_cpu_seconds()
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, env=env,
                           preexec_fn=(lambda: os.sched_setaffinity(0, cpus)) if cpus else None)
@@ -336,8 +336,9 @@ def main(argv=None):
                              'into the `peers_N_core` section of throughput.json')
     parser.add_argument('--worker', help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args.cores is not None and not (args.peers and 1 <= args.cores <= len(os.sched_getaffinity(0))):
-        parser.error(f'--cores goes with --peers and must be 1..{len(os.sched_getaffinity(0))}, got {args.cores}')
+    usable = len(os.sched_getaffinity(0))
+    if args.cores is not None and not (args.peers and 1 <= args.cores <= usable):
+        parser.error(f'--cores goes with --peers and must be 1..{usable}, got {args.cores}')
     if args.worker:
         return worker(json.loads(args.worker), args.data_dir, args.quick)
     if args.peers:
