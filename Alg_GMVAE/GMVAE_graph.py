@@ -7,11 +7,13 @@
     q(y|w, z) = p(y|w, z) = pi_j N(z | mu_j(w), sigma_j^2(w)) / sum_i pi_i N(z | mu_i(w), sigma_i^2(w))
 
     -ELBO(x) = reconstruction + kl_z + kl_w + kl_y
-    reconstruction = -E_q(z|x)[log p(x|z)]                                 Monte Carlo, one sample of z
+    reconstruction = -E_q(z|x)[log p(x|z)]                                 Monte Carlo over z
     kl_z = E_q(w|x)q(z|x)[sum_j p(y=j|w,z) KL(q(z|x) || p(z|w,y=j))]    KL analytic for the sampled w;
-                                                                          MC over w and z (one sample each)
+                                                                          MC over w and z
     kl_w = KL(q(w|x) || p(w))                                             analytic
     kl_y = E_q(w|x)q(z|x)[KL(p(y|w,z) || p(y))]                           exact for the sampled w, z; MC over them
+
+Each Monte Carlo average takes M = --mc_samples joint draws of (w, z) per image (the paper's M; default 1).
 
 The log importance weight of one joint sample h = (w, z) ~ q(w|x) q(z|x), with y marginalised exactly:
 
@@ -75,13 +77,13 @@ class GMVAEGraph(BaseGraph):
 
     @staticmethod
     def _log_components(z, means, log_vars):
-        """log N(z | mu_j(w), sigma_j^2(w)) for every component j: z (B, z_dim), means and log_vars
-        (B, K, z_dim) -> (B, K). With pi uniform these are the logits of p(y|w,z), up to one constant."""
-        return log_normal(z[:, None, :], means, log_vars)
+        """log N(z | mu_j(w), sigma_j^2(w)) for every component j: z (..., B, z_dim), means and log_vars
+        (..., B, K, z_dim) -> (..., B, K). With pi uniform these are the logits of p(y|w,z), up to one constant."""
+        return log_normal(z[..., None, :], means, log_vars)
 
     @classmethod
     def _log_posterior_y(cls, z, means, log_vars):
-        """log p(y|w,z) from z (B, z_dim) and the prior components (B, K, z_dim): -> (B, K).
+        """log p(y|w,z) from z (..., B, z_dim) and the prior components (..., B, K, z_dim): -> (..., B, K).
 
         With pi uniform, log pi_j is the same for every j and cancels in the normalisation.
         """
@@ -112,18 +114,20 @@ class GMVAEGraph(BaseGraph):
         return self.log_likelihood(x, z, training=training), log_ratio
 
     def per_example_terms(self, x, training=False):
-        """The four -ELBO terms of x (B, H, W, C), each (B,) in nats, from one sample of z and of w."""
+        """The four -ELBO terms of x (B, H, W, C), each (B,) in nats, averaged over M = mc_samples draws of (w, z)."""
         z_mean, z_log_var, w_mean, w_log_var = self.encode(x, training=training)
-        z = reparameterize(z_mean, z_log_var, self.standard_normal(tf.shape(z_mean)))
-        w = reparameterize(w_mean, w_log_var, self.standard_normal(tf.shape(w_mean)))
-        means, log_vars = self.prior_z(w, training=training)
-        log_p_y = self._log_posterior_y(z, means, log_vars)                        # (B, K)
+        z = self.sample_posterior(z_mean, z_log_var, self.mc_samples)                      # (M, B, z_dim)
+        w = self.sample_posterior(w_mean, w_log_var, self.mc_samples)                      # (M, B, w_dim)
+        means, log_vars = self.prior_z(tf.reshape(w, (-1, self.w_dim)), training=training)
+        shape = tf.concat([tf.shape(z)[:2], [self.K_clusters, self.z_dim]], 0)
+        means, log_vars = tf.reshape(means, shape), tf.reshape(log_vars, shape)            # (M, B, K, z_dim)
+        log_p_y = self._log_posterior_y(z, means, log_vars)                                # (M, B, K)
         p_y = tf.exp(log_p_y)
-        kl_components = kl_normal(z_mean[:, None, :], z_log_var[:, None, :], means, log_vars)  # (B, K)
+        kl_components = kl_normal(z_mean[:, None, :], z_log_var[:, None, :], means, log_vars)  # (M, B, K)
         return {'reconstruction': self.reconstruction(x, z, training=training),
-                'kl_z': tf.reduce_sum(p_y * kl_components, axis=-1),
+                'kl_z': tf.reduce_mean(tf.reduce_sum(p_y * kl_components, axis=-1), axis=0),
                 'kl_w': kl_standard_normal(w_mean, w_log_var),
-                'kl_y': tf.reduce_sum(p_y * log_p_y, axis=-1) + math.log(self.K_clusters)}
+                'kl_y': tf.reduce_mean(tf.reduce_sum(p_y * log_p_y, axis=-1), axis=0) + math.log(self.K_clusters)}
 
     def objective(self, term_means, kl_weight=1.0):
         """BaseGraph.objective with kl_y replaced by max(kl_y, y_prior_threshold) (free bits; 0 = none)."""

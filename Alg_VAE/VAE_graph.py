@@ -4,15 +4,13 @@
     q(z|x) = N(mu(x), diag sigma^2(x))
 
     -ELBO(x) = reconstruction + kl_z
-    reconstruction = -E_q(z|x)[log p(x|z)]   Monte Carlo, one reparameterised sample
+    reconstruction = -E_q(z|x)[log p(x|z)]   Monte Carlo, --mc_samples reparameterised samples (default 1)
     kl_z          = KL(q(z|x) || p(z))       analytic
 
     log importance weight (h = z ~ q(z|x)) = log p(x|z) + log N(z|0,I) - log q(z|x)
 """
-import tensorflow as tf
-
 from base.base_graph import BaseGraph
-from base.distributions import kl_standard_normal, log_normal, log_standard_normal, reparameterize
+from base.distributions import kl_standard_normal, log_normal, log_standard_normal
 from networks import GaussianHead
 
 
@@ -32,7 +30,7 @@ class VAEGraph(BaseGraph):
 
     def per_example_terms(self, x, training=False):
         mean, log_var = self.encode(x, training=training)
-        z = reparameterize(mean, log_var, self.standard_normal(tf.shape(mean)))
+        z = self.sample_posterior(mean, log_var, self.mc_samples)                # (M, B, z_dim)
         return {'reconstruction': self.reconstruction(x, z, training=training),
                 'kl_z': kl_standard_normal(mean, log_var)}
 

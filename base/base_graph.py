@@ -4,7 +4,10 @@ A graph maps a batch of images x (B, H, W, C) to the terms of its negative ELBO,
 per-example cost in nats whose sum over terms is -ELBO(x):
 
     -ELBO(x) = reconstruction + (the KL terms of the subclass)
-    reconstruction = -E_q[log p(x|z)]   (one Monte Carlo sample of z)
+    reconstruction = -E_q[log p(x|z)]
+
+The expectations over q are Monte Carlo averages over M = --mc_samples reparameterised draws of the
+latents per image (the paper's M; 1 by default, as in the original), all from one pass of the encoder.
 
 Training minimises reconstruction + lambda * (the KL terms), lambda = beta * warm-up: beta = 1 is the
 ELBO, other values the beta-VAE of Higgins et al. (2017); the warm-up weight (Sonderby et al. 2016,
@@ -40,7 +43,8 @@ class BaseGraph(keras.Model):
     """Encoder body (B, H, W, C) -> (B, hidden_dim), decoder z -> p(x|z), and a seeded noise source.
 
     Subclasses set `term_names` and `network` ('dense' or 'cnn') and implement
-    `per_example_terms(x, training)` -> dict term name -> (B,) costs whose sum is -ELBO,
+    `per_example_terms(x, training)` -> dict term name -> (B,) costs whose sum is -ELBO, each averaged
+    over `mc_samples` draws of the latents (`sample_posterior`),
     `latent_mean(x)` -> (B, D) posterior mean used for plots and the projector,
     `reconstruct(x)` -> (B, H, W, C) and `sample(n)` -> (n, H, W, C) means of p(x|z),
     and `log_weight_parts(x, samples, training)` -> two (samples, B) arrays, log p(x|h) and
@@ -51,20 +55,23 @@ class BaseGraph(keras.Model):
     network = 'dense'
     term_names = ('reconstruction',)
     hyperparameters = ('sigma', 'z_dim', 'hidden_dim', 'num_layers', 'drop_prob', 'dropout_on', 'beta',
-                       'iw_train_samples', 'likelihood', 'seed')
+                       'iw_train_samples', 'mc_samples', 'likelihood', 'seed')
 
     def __init__(self, image_shape, *, sigma, z_dim, hidden_dim, num_layers, drop_prob=0.0, dropout_on='none',
-                 beta=1.0, iw_train_samples=1, likelihood='gaussian', seed=0, **kwargs):
+                 beta=1.0, iw_train_samples=1, mc_samples=1, likelihood='gaussian', seed=0, **kwargs):
         super().__init__(**kwargs)
         if dropout_on not in DROPOUT_PLACES:
             raise ValueError(f'dropout_on must be one of {DROPOUT_PLACES}, got {dropout_on!r}')
         if iw_train_samples < 1:
             raise ValueError(f'iw_train_samples must be at least 1, got {iw_train_samples}')
+        if mc_samples < 1:
+            raise ValueError(f'mc_samples must be at least 1, got {mc_samples}')
         self.image_shape = tuple(image_shape)
         self.sigma = float(sigma)
         self.z_dim = z_dim
         self.beta = float(beta)
         self.iw_train_samples = int(iw_train_samples)
+        self.mc_samples = int(mc_samples)
         self.likelihood = likelihood
         hidden_drop = drop_prob if dropout_on == 'hidden' else 0.0
         self.input_dropout = Dropout(drop_prob if dropout_on == 'input' else 0.0, name='input_dropout')
@@ -94,11 +101,12 @@ class BaseGraph(keras.Model):
         return tf.sigmoid(self.decoder(z, training=training))
 
     def reconstruction(self, x, z, training=False):
-        """-log p(x|z) in nats, summed over pixels: (B, H, W, C), (B, z_dim) -> (B,).
+        """-log p(x|z) in nats, summed over pixels and averaged over S samples of z per image:
+        x (B, H, W, C), z (S, B, z_dim) -> (B,).
 
         Gaussian: N(x | decode(z), sigma I), normalised. Bernoulli: x in {0, 1}, decoder logits.
         """
-        return self._negative_log_likelihood(x, self.decoder(z, training=training))
+        return -tf.reduce_mean(self.log_likelihood(x, z, training=training), axis=0)
 
     def _negative_log_likelihood(self, x, logits):
         """-log p(x|z) from the decoder output, summed over the last three (pixel) axes; x broadcasts."""

@@ -85,8 +85,8 @@ def _dataset(data_dir):
         return Dataset('MNIST', split(55000), split(5000), split(10000)), 'random'
 
 
-def _build(model_type, batch, dataset, workdir):
-    """The model of runner.main for these flags, without checkpoints or summaries."""
+def _build(model_type, batch, dataset, workdir, flags=SPEC):
+    """The model of runner.main for these flags (default: the spec's), without checkpoints or summaries."""
     import logging
 
     import keras
@@ -97,7 +97,7 @@ def _build(model_type, batch, dataset, workdir):
     from utils.args import parse_args, run_name
     from utils.constants import MODEL_TYPES as TYPES
     family = TYPES[model_type].family
-    args = parse_args(family, [f'--model_type={model_type}', f'--batch_size={batch}', *SPEC, '--summary=0',
+    args = parse_args(family, [f'--model_type={model_type}', f'--batch_size={batch}', *flags, '--summary=0',
                                f'--checkpoint_dir={workdir}/c', f'--log_dir={workdir}/l', f'--result_dir={workdir}/r'])
     threads.configure(args, dataset.image_shape)   # as base/runner.py does, before TensorFlow starts
     keras.utils.set_random_seed(args.seed)

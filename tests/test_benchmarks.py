@@ -1,5 +1,5 @@
 """Smoke tests of benchmarks/throughput.py: --quick on random data (no MNIST files), ~30 s on 2 cores; with
---peers=keras (the Keras peers only: the tests need no JAX) ~60 s."""
+--peers=keras (the Keras peers only: the tests need no JAX) ~60 s. And of benchmarks/mc_samples_cost.py --quick."""
 import json
 import os
 import subprocess
@@ -28,6 +28,21 @@ def test_throughput_quick_on_random_data(tmp_path):
     assert {'production/plain', 'production/eager', 'production/no_xla'} <= set(spec)
     assert spec['production/eager'] > 1    # the compiled loop is faster than the eager one, whatever the load
     assert 'spec_vae' in done.stdout and 'images/s' in done.stdout
+
+
+def test_mc_samples_cost_quick_on_random_data(tmp_path):
+    empty = tmp_path / 'no_data'
+    empty.mkdir()
+    done = subprocess.run([sys.executable, os.path.join(ROOT, 'benchmarks', 'mc_samples_cost.py'), '--quick',
+                           f'--data_dir={empty}', f'--out={tmp_path}'],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = json.load(open(tmp_path / 'mc_samples_cost.json'))
+    assert report['data'] == 'random' and sorted(report['models']) == ['2', '3']
+    for model in report['models'].values():
+        assert model['cost_ratio_to_m1']['1'] == 1.0
+        assert model['seconds_per_epoch']['2'] > 0
+    assert 'M=2' in done.stdout
 
 
 @pytest.mark.parametrize('cores', [None, 1])

@@ -75,7 +75,7 @@ def test_terms_match_brute_force_and_monte_carlo(monkeypatch):
     x = images(4)
     draws = record_draws(graph, monkeypatch)
     terms = {k: v.numpy().astype(np.float64) for k, v in graph.per_example_terms(x).items()}
-    eps_z, eps_w = draws
+    eps_z, eps_w = (eps[:, 0] for eps in draws)     # each (B, 1, D): one sample per image
     z_mean, z_log_var, w_mean, w_log_var = as_np(*graph.encode(x))
     z = z_mean + np.exp(0.5 * z_log_var) * eps_z
     w = w_mean + np.exp(0.5 * w_log_var) * eps_w
@@ -88,7 +88,7 @@ def test_terms_match_brute_force_and_monte_carlo(monkeypatch):
     np.testing.assert_allclose(terms['kl_y'], (p_y * log_p_y).sum(axis=1) + np.log(K), atol=1e-4)
 
     # reconstruction at the same z
-    rec = graph.reconstruction(x, tf.constant(z, tf.float32)).numpy()
+    rec = graph.reconstruction(x, tf.constant(z[None], tf.float32)).numpy()
     np.testing.assert_allclose(terms['reconstruction'], rec, rtol=1e-4)
 
     # kl_z: weights at the sampled (w, z), KL_j estimated by Monte Carlo over z' ~ q(z|x)

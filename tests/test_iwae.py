@@ -63,7 +63,7 @@ def test_one_weight_matches_brute_force(kind, likelihood, monkeypatch):
     encoded = [t.numpy().astype(np.float64) for t in graph.encode(x)]
     latents = [m + np.exp(0.5 * v) * eps[:, 0] for m, v, eps in zip(encoded[::2], encoded[1::2], draws)]  # (B, 1, D)
     z = latents[0]
-    expected = -graph.reconstruction(x, tf.constant(z, tf.float32)).numpy()
+    expected = -graph.reconstruction(x, tf.constant(z[None], tf.float32)).numpy()
     for latent, mean, log_var in zip(latents, encoded[::2], encoded[1::2]):
         expected -= log_normal_np(latent, mean, log_var)
     if kind == 'vae':

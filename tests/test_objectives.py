@@ -1,4 +1,5 @@
-"""The training objectives of issue 12: the IWAE bound (--iw_train_samples) and KL warm-up (--warmup_epochs)."""
+"""The training objectives of issue 12: the IWAE bound (--iw_train_samples), KL warm-up (--warmup_epochs),
+the paper's M Monte Carlo samples (--mc_samples) and the cosine learning rate (--lr_schedule)."""
 import json
 
 import numpy as np
@@ -36,6 +37,38 @@ def mean_over_draws(fn, draws):
         with batch_noise.batch_noise(tf.constant([7, i], tf.int64), 16):
             values.append(float(fn()))
     return float(np.mean(values)), float(np.std(values) / np.sqrt(draws))
+
+
+# ------------------------------------------------------------------ M Monte Carlo samples
+@pytest.mark.parametrize('family', ['VAE', 'GMVAE'])
+def test_mc_samples_average_each_term_over_m_draws(family):
+    """Each term with M samples is the mean of M one-sample terms: the same expectation, 1/M the variance."""
+    M, draws = 8, 160
+    x = binary_batch()
+    one, many = graph_of(family), graph_of(family, f'--mc_samples={M}')
+    many.set_weights(one.get_weights())
+    for name in one.term_names:
+        single = [np.asarray(one.per_example_terms(x)[name]) for _ in range(draws)]           # each (B,)
+        averaged = [np.asarray(many.per_example_terms(x)[name]) for _ in range(draws // M)]
+        assert averaged[0].shape == (16,)
+        if name == 'kl_w' or family == 'VAE' and name == 'kl_z':     # analytic: no sampling noise at all
+            np.testing.assert_allclose(averaged[0], single[0], rtol=1e-5)
+            continue
+        var_single, var_averaged = np.var(single, axis=0).mean(), np.var(averaged, axis=0).mean()
+        assert 0.3 / M < var_averaged / var_single < 3.0 / M, name
+        gap = np.abs(np.mean(single, axis=0) - np.mean(averaged, axis=0))
+        assert (gap < 5 * np.sqrt(2 * np.var(single, axis=0) / draws) + 1e-4).all(), name
+
+
+def test_mc_samples_are_saved_and_a_change_is_refused(tmp_path):
+    common = ['--batch_size=16', '--hidden_dim=16', '--summary=0', *folders(tmp_path)]
+    model = build('VAE', VAEGraph, VAEModel, common + ['--mc_samples=3', '--epochs=1'], tiny_dataset())
+    model.train()
+    assert np.isfinite(model.history['train/loss']).all() and np.isfinite(model.history['valid/loss']).all()
+    assert json.load(open(model.paths.config_file))['mc_samples'] == 3
+    again = build('VAE', VAEGraph, VAEModel, common + ['--epochs=2'], tiny_dataset())
+    with pytest.raises(RunError, match=r'--mc_samples \(saved 3, given 1\)'):
+        again.restore(required=False)
 
 
 # ------------------------------------------------------------------ IWAE objective
@@ -146,6 +179,8 @@ def test_objective_flags_are_saved_and_a_change_is_refused(tmp_path):
     ('VAE', ['--iw_train_samples=0']),
     ('VAE', ['--warmup_epochs=-1']),
     ('GMVAE', ['--iw_train_samples=5', '--y_prior_threshold=1']),
+    ('VAE', ['--mc_samples=0']),
+    ('GMVAE', ['--mc_samples=2', '--iw_train_samples=2']),
 ])
 def test_bad_objective_flags_are_one_sentence(family, flags, capsys):
     with pytest.raises(SystemExit) as stop:

@@ -99,6 +99,9 @@ def build_parser(family):
     model.add_argument('--iw_train_samples', type=int, default=1,
                        help='importance samples per image in the training objective: 1 = the ELBO (default), '
                             'k > 1 = the IWAE bound of Burda et al. (2016), about k times the cost per step')
+    model.add_argument('--mc_samples', type=int, default=1,
+                       help='Monte Carlo samples of the latents per image in the -ELBO (the GMVAE paper\'s M; '
+                            'default 1, as in the original): M decoder passes per image, one encoder pass')
     model.add_argument('--seed', type=int, default=0, help='random seed: same seed, same machine, same run (default 0)')
 
     dirs = p.add_argument_group('directories')
@@ -151,7 +154,8 @@ def _check(args, family):
                 f'({family}_main.py takes {allowed})')
     if args.dataset_name not in DATASETS:
         return f'--dataset_name must be MNIST or FREY, got {args.dataset_name}'
-    sizes = ['epochs', 'batch_size', 'z_dim', 'hidden_dim', 'num_layers', 'patience', 'iw_train_samples']
+    sizes = ['epochs', 'batch_size', 'z_dim', 'hidden_dim', 'num_layers', 'patience', 'iw_train_samples',
+             'mc_samples']
     if family == 'GMVAE':
         sizes += ['w_dim', 'K_clusters']
     for name in sizes:
@@ -167,6 +171,9 @@ def _check(args, family):
     if family == 'GMVAE' and args.y_prior_threshold > 0 and args.iw_train_samples > 1:
         return ('--y_prior_threshold bounds the ELBO\'s kl_y, which the IWAE objective of --iw_train_samples > 1 '
                 'does not have: give one of them')
+    if args.mc_samples > 1 and args.iw_train_samples > 1:
+        return ('--mc_samples averages the ELBO, which the IWAE objective of --iw_train_samples > 1 replaces '
+                '(with its own samples): give one of them')
     if args.warmup_epochs < 0:
         return f'--warmup_epochs must be >= 0 (0: no warm-up), got {args.warmup_epochs}'
     if args.iw_samples < 0:
