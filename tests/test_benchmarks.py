@@ -10,13 +10,19 @@ import pytest
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def test_throughput_quick_on_random_data(tmp_path):
+def run_quick(script, tmp_path, *flags, timeout=300):
+    """benchmarks/<script> --quick with flags, on random data (an empty --data_dir), writing into tmp_path."""
     empty = tmp_path / 'no_data'
     empty.mkdir()
-    done = subprocess.run([sys.executable, os.path.join(ROOT, 'benchmarks', 'throughput.py'), '--quick',
+    done = subprocess.run([sys.executable, os.path.join(ROOT, 'benchmarks', script), '--quick', *flags,
                            f'--data_dir={empty}', f'--out={tmp_path}'],
-                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+                          cwd=ROOT, capture_output=True, text=True, timeout=timeout)
     assert done.returncode == 0, done.stderr[-3000:]
+    return done
+
+
+def test_throughput_quick_on_random_data(tmp_path):
+    done = run_quick('throughput.py', tmp_path)
     report = json.load(open(tmp_path / 'throughput.json'))
     runs = report['runs']
     assert sorted(r['model_type'] for r in runs) == [0, 1, 2, 3]
@@ -31,12 +37,7 @@ def test_throughput_quick_on_random_data(tmp_path):
 
 
 def test_mc_samples_cost_quick_on_random_data(tmp_path):
-    empty = tmp_path / 'no_data'
-    empty.mkdir()
-    done = subprocess.run([sys.executable, os.path.join(ROOT, 'benchmarks', 'mc_samples_cost.py'), '--quick',
-                           f'--data_dir={empty}', f'--out={tmp_path}'],
-                          cwd=ROOT, capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr[-3000:]
+    done = run_quick('mc_samples_cost.py', tmp_path)
     report = json.load(open(tmp_path / 'mc_samples_cost.json'))
     assert report['data'] == 'random' and sorted(report['models']) == ['2', '3']
     for model in report['models'].values():
@@ -49,13 +50,8 @@ def test_mc_samples_cost_quick_on_random_data(tmp_path):
 def test_throughput_peers_quick(tmp_path, cores):
     """--peers=keras on random data: the production loop and the Keras peers side by side (no JAX needed);
     with --cores=1 every loop's process is pinned to one CPU, into a section of its own."""
-    empty = tmp_path / 'no_data'
-    empty.mkdir()
     pin = [] if cores is None else [f'--cores={cores}']
-    done = subprocess.run([sys.executable, os.path.join(ROOT, 'benchmarks', 'throughput.py'), '--quick',
-                           '--peers=keras', *pin, f'--data_dir={empty}', f'--out={tmp_path}'],
-                          cwd=ROOT, capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0, done.stderr[-3000:]
+    done = run_quick('throughput.py', tmp_path, '--peers=keras', *pin, timeout=600)
     report = json.load(open(tmp_path / 'throughput.json'))
     peers = report['peers' if cores is None else 'peers_1_core']
     assert sorted(k for k in report if k.startswith('peers')) == ['peers' if cores is None else 'peers_1_core']

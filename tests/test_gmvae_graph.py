@@ -160,10 +160,11 @@ def test_output_shapes(cls, shape):
 
 def test_from_args_and_cluster_probabilities_are_deterministic():
     args = SimpleNamespace(sigma=0.01, z_dim=Z_DIM, hidden_dim=16, num_layers=1, drop_prob=0.0, dropout_on='none',
-                           beta=2.0, iw_train_samples=1, likelihood='bernoulli', seed=3, w_dim=W_DIM, K_clusters=5, y_prior_threshold=0.5)
+                           beta=2.0, iw_train_samples=1, mc_samples=2, likelihood='bernoulli', seed=3, w_dim=W_DIM,
+                           K_clusters=5, y_prior_threshold=0.5)
     graph = GMVAECNNGraph.from_args(args, (28, 20, 1))
-    assert (graph.K_clusters, graph.w_dim, graph.y_prior_threshold, graph.likelihood, graph.beta) == (
-        5, W_DIM, 0.5, 'bernoulli', 2.0)
+    assert (graph.K_clusters, graph.w_dim, graph.y_prior_threshold, graph.likelihood, graph.beta, graph.mc_samples) == (
+        5, W_DIM, 0.5, 'bernoulli', 2.0, 2)
     x = tf.round(images(3, (28, 20)))
     assert graph.loss_terms(x)['loss'].shape == ()
     np.testing.assert_array_equal(graph.cluster_probabilities(x), graph.cluster_probabilities(x))
