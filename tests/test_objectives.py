@@ -47,9 +47,11 @@ def test_mc_samples_average_each_term_over_m_draws(family):
     x = binary_batch()
     one, many = graph_of(family), graph_of(family, f'--mc_samples={M}')
     many.set_weights(one.get_weights())
+    single_draws = [one.per_example_terms(x) for _ in range(draws)]
+    averaged_draws = [many.per_example_terms(x) for _ in range(draws // M)]
     for name in one.term_names:
-        single = [np.asarray(one.per_example_terms(x)[name]) for _ in range(draws)]           # each (B,)
-        averaged = [np.asarray(many.per_example_terms(x)[name]) for _ in range(draws // M)]
+        single = [np.asarray(terms[name]) for terms in single_draws]                           # each (B,)
+        averaged = [np.asarray(terms[name]) for terms in averaged_draws]
         assert averaged[0].shape == (16,)
         if name == 'kl_w' or family == 'VAE' and name == 'kl_z':     # analytic: no sampling noise at all
             np.testing.assert_allclose(averaged[0], single[0], rtol=1e-5)
