@@ -113,14 +113,18 @@ class GMVAEGraph(BaseGraph):
                      - log_normal(z, z_mean, z_log_var) - log_normal(w, w_mean, w_log_var))
         return self.log_likelihood(x, z, training=training), log_ratio
 
+    def _prior_z_of_draws(self, w, training=False):
+        """p(z|w, y=j) for every j at S draws of w per image: w (S, B, w_dim) -> means, log_vars (S, B, K, z_dim)."""
+        means, log_vars = self.prior_z(tf.reshape(w, (-1, self.w_dim)), training=training)
+        shape = tf.concat([tf.shape(w)[:2], [self.K_clusters, self.z_dim]], 0)
+        return tf.reshape(means, shape), tf.reshape(log_vars, shape)
+
     def per_example_terms(self, x, training=False):
         """The four -ELBO terms of x (B, H, W, C), each (B,) in nats, averaged over M = mc_samples draws of (w, z)."""
         z_mean, z_log_var, w_mean, w_log_var = self.encode(x, training=training)
         z = self.sample_posterior(z_mean, z_log_var, self.mc_samples)                      # (M, B, z_dim)
         w = self.sample_posterior(w_mean, w_log_var, self.mc_samples)                      # (M, B, w_dim)
-        means, log_vars = self.prior_z(tf.reshape(w, (-1, self.w_dim)), training=training)
-        shape = tf.concat([tf.shape(z)[:2], [self.K_clusters, self.z_dim]], 0)
-        means, log_vars = tf.reshape(means, shape), tf.reshape(log_vars, shape)            # (M, B, K, z_dim)
+        means, log_vars = self._prior_z_of_draws(w, training=training)                     # (M, B, K, z_dim)
         log_p_y = self._log_posterior_y(z, means, log_vars)                                # (M, B, K)
         p_y = tf.exp(log_p_y)
         kl_components = kl_normal(z_mean[:, None, :], z_log_var[:, None, :], means, log_vars)  # (M, B, K)
@@ -149,9 +153,30 @@ class GMVAEGraph(BaseGraph):
         """
         z_mean, _, w_mean, _ = self.encode(x)
         means, log_vars = self.prior_z(w_mean)
-        logits = self._log_components(z_mean, means, log_vars)                         # (B, K)
-        others = tf.where(tf.eye(self.K_clusters, dtype=tf.bool), -math.inf, 0.0)     # (K, K): row k masks k
-        return logits - tf.reduce_logsumexp(logits[:, None, :] + others, axis=-1)
+        log_in, log_out = self._log_in_and_out(self._log_components(z_mean, means, log_vars))  # (B, K) each
+        return log_in - log_out
+
+    def posterior_cluster_log_odds(self, x, samples):
+        """log q(y=k|x) - log q(y!=k|x) for the model's posterior of the cluster, (B, H, W, C) -> (B, K):
+
+            q(y|x) = E_q(w|x)q(z|x)[p(y|w,z)],   a Monte Carlo mean over `samples` draws of (w, z).
+
+        Unlike `cluster_log_odds` it counts the uncertainty of w and z, so it changes with the draws
+        (benchmarks/paper_protocol_noise.py); the mean is taken in log space.
+        """
+        z_mean, z_log_var, w_mean, w_log_var = self.encode(x)
+        z = self.sample_posterior(z_mean, z_log_var, samples)                      # (S, B, z_dim)
+        means, log_vars = self._prior_z_of_draws(self.sample_posterior(w_mean, w_log_var, samples))
+        log_in, log_out = self._log_in_and_out(self._log_components(z, means, log_vars))  # (S, B, K) each
+        return tf.reduce_logsumexp(log_in, axis=0) - tf.reduce_logsumexp(log_out, axis=0)   # the 1/S cancels
+
+    @staticmethod
+    def _log_in_and_out(logits):
+        """log p(y=k) and log p(y!=k) from the logits of p(y) over the last axis: (..., K) -> two (..., K)."""
+        K = logits.shape[-1]
+        others = tf.where(tf.eye(K, dtype=tf.bool), -math.inf, 0.0)                   # (K, K): row k masks k
+        total = tf.reduce_logsumexp(logits, axis=-1, keepdims=True)
+        return logits - total, tf.reduce_logsumexp(logits[..., None, :] + others, axis=-1) - total
 
     def latent_mean(self, x):
         """Mean of q(z|x): (B, H, W, C) -> (B, z_dim)."""

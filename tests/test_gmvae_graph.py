@@ -70,6 +70,33 @@ def test_log_posterior_y_matches_brute_force():
     np.testing.assert_allclose(np.exp(got).sum(axis=1), 1.0, atol=1e-5)
 
 
+
+def test_posterior_cluster_log_odds_is_the_mean_of_p_y_over_the_draws(monkeypatch):
+    graph = make()
+    x = images(5)
+    draws = record_draws(graph, monkeypatch)
+    got = graph.posterior_cluster_log_odds(x, samples=7).numpy().astype(np.float64)
+    assert got.shape == (5, K)
+    # Brute force from the same draws: q(y|x) = mean over the 7 draws of p(y|w,z), then its log-odds.
+    z_mean, z_log_var, w_mean, w_log_var = as_np(*graph.encode(x))
+    z = z_mean + np.exp(0.5 * z_log_var) * draws[0].transpose(1, 0, 2)         # (S, B, z_dim)
+    w = w_mean + np.exp(0.5 * w_log_var) * draws[1].transpose(1, 0, 2)         # (S, B, w_dim)
+    p_y = np.exp(graph.log_posterior_y(tf.constant(z.reshape(-1, Z_DIM), tf.float32),
+                                       tf.constant(w.reshape(-1, W_DIM), tf.float32)).numpy()).reshape(7, 5, K)
+    q_y = p_y.astype(np.float64).mean(axis=0)
+    np.testing.assert_allclose(got, np.log(q_y) - np.log1p(-q_y), rtol=1e-3, atol=1e-3)
+    np.testing.assert_allclose((1 / (1 + np.exp(-got))).sum(axis=1), 1.0, atol=1e-5)   # q(y|x) sums to 1
+
+
+def test_posterior_cluster_log_odds_is_the_plug_in_without_posterior_spread():
+    graph = make()
+    x = images(5)
+    z_mean, _, w_mean, _ = graph.encode(x)
+    tiny = -40.0 * tf.ones_like(z_mean), -40.0 * tf.ones_like(w_mean)
+    graph.encode = lambda _: (z_mean, tiny[0], w_mean, tiny[1])   # q(z|x), q(w|x): point masses at the means
+    np.testing.assert_allclose(graph.posterior_cluster_log_odds(x, samples=3), graph.cluster_log_odds(x),
+                               rtol=1e-4, atol=1e-3)
+
 def test_terms_match_brute_force_and_monte_carlo(monkeypatch):
     graph = make()
     x = images(4)
