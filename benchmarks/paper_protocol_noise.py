@@ -2,18 +2,18 @@
 
 The paper's protocol (utils.metrics.paper_accuracy) names each cluster after ONE test image: the
 one most confident about it. This script restores finished clustering runs of benchmarks/quality.py
-and scores their test set two ways:
+and scores their test set:
 
-- at the posterior means of w and z (GMVAEGraph.cluster_log_odds): the reported test/accuracy_paper,
-  deterministic;
-- with the model's posterior of the cluster, q(y|x) = E_q(w,z|x)[p(y|w,z)]
-  (GMVAEGraph.posterior_cluster_log_odds), estimated with --samples draws of (w, z) per image, and
-  drawn afresh --draws times. The draws differ in their random numbers only.
+- at the posterior means of w and z (GMVAEGraph.cluster_log_odds): test/accuracy_paper, deterministic;
+- on the model's posterior of the cluster, q(y|x) = E_q(w,z|x)[p(y|w,z)] (GMVAEModel.posterior_log_odds),
+  estimated with S draws of (w, z) per image for each S in --samples, and drawn afresh --draws times.
+  The draws differ in their random numbers only. At GMVAE_model.POSTERIOR_SAMPLES it is
+  test/accuracy_paper_posterior.
 
 Each score comes with the majority vote of the same assignments and with the number of clusters that
 the protocol names after a label other than their majority's. The numbers go to --out as JSON.
 
-    python benchmarks/paper_protocol_noise.py [--draws=10] [--samples=32] [--data_dir=../shared/data] \
+    python benchmarks/paper_protocol_noise.py [--draws=5] [--samples=32,256] [--data_dir=../shared/data] \
         benchmarks/results/results_GMVC_..._bench_cnn_warm10_m2.json [more results JSONs]
 
 The checkpoints must still be in --work (quality.py's work folder); the commands are the JSONs'.
@@ -72,33 +72,24 @@ def restore(command, work, data_dir):
     return model
 
 
-def posterior_log_odds(model, samples, draw):
-    """log-odds of q(y|x) for the test set, (N, K); the noise of the images from `start` on keyed by (draw, start)."""
-    import tensorflow as tf
-
-    from base.evaluation import EVAL_BATCH
-    from networks import batch_noise
-
-    x, parts = model.x_test, []
-    for start in range(0, len(x), EVAL_BATCH):
-        batch = tf.constant(x[start:start + EVAL_BATCH])
-        with batch_noise.batch_noise(tf.constant([draw, start], tf.int64), tf.shape(batch)[0]):
-            parts.append(model.graph.posterior_cluster_log_odds(batch, samples).numpy())
-    return np.concatenate(parts).astype(np.float64)
-
-
-def measure(path, work, data_dir, samples, draws):
+def measure(path, work, data_dir, sample_counts, draws):
     report = read_json(path)
     model = restore(report['command'], work, data_dir)
     y = model.data.test.y
-    at_means = scores(y, model.predict(model.graph.cluster_log_odds, model.x_test).astype(np.float64))
-    posterior = [scores(y, posterior_log_odds(model, samples, draw)) for draw in range(draws)]
-    paper = [s['paper'] for s in posterior]
-    return {'results': os.path.basename(path), 'reported_accuracy_paper': report['test/accuracy_paper'],
-            'at_means': at_means,
-            'posterior': {'samples': samples, 'draws': posterior,
-                          'paper_mean': float(np.mean(paper)), 'paper_std': float(np.std(paper, ddof=1)),
-                          'paper_min': min(paper), 'paper_max': max(paper)}}
+    result = {'results': os.path.basename(path), 'reported_accuracy_paper': report['test/accuracy_paper'],
+              'at_means': scores(y, model.predict(model.graph.cluster_log_odds, model.x_test).astype(np.float64)),
+              'posterior': {}}
+    for samples in sample_counts:
+        runs = [scores(y, model.posterior_log_odds(model.x_test, samples, key=draw)) for draw in range(draws)]
+        paper = [s['paper'] for s in runs]
+        result['posterior'][str(samples)] = {
+            'draws': runs, 'paper_mean': float(np.mean(paper)), 'paper_std': float(np.std(paper, ddof=1)),
+            'paper_min': min(paper), 'paper_max': max(paper)}
+        print(f"{result['results']}: at the means {result['at_means']['paper']:.4f} (reported "
+              f"{result['reported_accuracy_paper']:.4f}); q(y|x) from {samples} draws, {draws} times: "
+              f"{np.mean(paper):.4f} +- {np.std(paper, ddof=1):.4f} ({min(paper):.4f} to {max(paper):.4f})",
+              flush=True)
+    return result
 
 
 def main():
@@ -106,20 +97,17 @@ def main():
     parser.add_argument('results', nargs='+', help='results JSONs of GMVAE runs of benchmarks/quality.py')
     parser.add_argument('--work', default='benchmarks/results/quality_run', help="quality.py's work folder")
     parser.add_argument('--data_dir', default='../shared/data')
-    parser.add_argument('--samples', type=int, default=32, help='draws of (w, z) per image in q(y|x)')
-    parser.add_argument('--draws', type=int, default=10, help='fresh estimates of q(y|x) per run')
+    parser.add_argument('--samples', default='32,256', help='draws of (w, z) per image in q(y|x), comma-separated')
+    parser.add_argument('--draws', type=int, default=5, help='fresh estimates of q(y|x) per run and sample count')
     parser.add_argument('--out', default='benchmarks/results/paper_protocol_noise.json')
     args = parser.parse_args()
-    if args.samples < 1 or args.draws < 2:
+    try:
+        sample_counts = [int(v) for v in args.samples.split(',')]
+    except ValueError:
+        parser.error(f'--samples must be integers separated by commas, got {args.samples!r}')
+    if min(sample_counts) < 1 or args.draws < 2:
         parser.error('--samples must be at least 1 and --draws at least 2')
-    runs = []
-    for path in args.results:
-        runs.append(measure(path, args.work, args.data_dir, args.samples, args.draws))
-        r = runs[-1]
-        print(f"{r['results']}: at the means {r['at_means']['paper']:.4f} (reported "
-              f"{r['reported_accuracy_paper']:.4f}); q(y|x), {args.draws} draws: {r['posterior']['paper_mean']:.4f} "
-              f"+- {r['posterior']['paper_std']:.4f} ({r['posterior']['paper_min']:.4f} to "
-              f"{r['posterior']['paper_max']:.4f})", flush=True)
+    runs = [measure(path, args.work, args.data_dir, sample_counts, args.draws) for path in args.results]
     report = {'command': 'python benchmarks/paper_protocol_noise.py ' + ' '.join(map(shlex.quote, sys.argv[1:])),
               'runs': runs}
     atomic_write_json(args.out, report)

@@ -14,11 +14,12 @@ from base.base_model import RunPaths
 from tests.conftest import blobs
 from utils.args import parse_args, run_name
 from utils.data import Dataset, Split
-from utils.metrics import paper_accuracy
+from utils.metrics import many_to_one_accuracy, paper_accuracy
 
 K = 4
 ELBO_TERMS = ('test/reconstruction', 'test/kl_z', 'test/kl_w', 'test/kl_y', 'test/loss')
-CLUSTERING = ('test/accuracy_hungarian', 'test/accuracy_many_to_one', 'test/accuracy_paper', 'test/nmi', 'test/ari')
+CLUSTERING = ('test/accuracy_hungarian', 'test/accuracy_many_to_one', 'test/accuracy_paper',
+              'test/accuracy_paper_posterior', 'test/nmi', 'test/ari')
 
 
 def tiny_dataset(shape=(28, 28), labelled=True):
@@ -76,6 +77,22 @@ def test_results_report_elbo_terms_and_clustering_scores(trained):
     assert 0 <= metrics['test/accuracy_hungarian'] <= metrics['test/accuracy_many_to_one'] <= 1
     assert 0 <= metrics['test/accuracy_paper'] <= metrics['test/accuracy_many_to_one']
     assert metrics['test/accuracy_paper'] == paper_accuracy(model.data.test.y, model.test_log_odds)
+    posterior = model.posterior_log_odds(model.x_test)      # the same draws again: the same score
+    assert metrics['test/accuracy_paper_posterior'] == paper_accuracy(model.data.test.y, posterior)
+    assert metrics['test/accuracy_paper_posterior'] <= many_to_one_accuracy(model.data.test.y, posterior.argmax(axis=1))
+
+
+def test_posterior_log_odds_are_keyed_and_fit_the_memory_bound(trained, monkeypatch):
+    model, _, _ = trained
+    first = model.posterior_log_odds(model.x_test, samples=8, key=0)
+    assert first.shape == (len(model.x_test), K) and np.isfinite(first).all()
+    np.testing.assert_allclose((1 / (1 + np.exp(-first))).sum(axis=1), 1.0, rtol=1e-5)   # q(y|x) sums to 1
+    assert not np.allclose(first, model.posterior_log_odds(model.x_test, samples=8, key=1))
+    # A bound of 3 images per call: the same shape, and the same numbers each time.
+    monkeypatch.setattr('Alg_GMVAE.GMVAE_model.POSTERIOR_BYTES', 3 * 4 * 8 * K * model.graph.z_dim)
+    split = model.posterior_log_odds(model.x_test, samples=8, key=0)
+    np.testing.assert_array_equal(split, model.posterior_log_odds(model.x_test, samples=8, key=0))
+    assert split.shape == first.shape
 
 
 def test_results_save_every_figure_with_one_per_cluster(trained):
@@ -122,6 +139,7 @@ def test_restore_gives_identical_cluster_probabilities(trained):
     assert again.restore(required=True)
     np.testing.assert_array_equal(again.graph.cluster_probabilities(x).numpy(),
                                   model.graph.cluster_probabilities(x).numpy())
+    np.testing.assert_array_equal(again.posterior_log_odds(model.x_test), model.posterior_log_odds(model.x_test))
 
 
 def test_unlabelled_frey_like_data(tmp_path):
