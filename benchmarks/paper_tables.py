@@ -51,6 +51,15 @@ def mean_std(values, scale=1.0, digits=1):
     return f'{statistics.mean(values):.{digits}f} ± {statistics.stdev(values):.{digits}f}'
 
 
+def available_mean_std(values, scale=1.0):
+    """mean_std of the runs that have a value, saying how many when not all; a dash when none has."""
+    have = [v for v in values if v is not None]
+    if not have:
+        return '—'
+    text = mean_std(have, scale)
+    return text if len(have) == len(values) else f'{text} ({len(have)} of {len(values)} runs)'
+
+
 def groups(folder):
     """{setting: [report, ...]} of every quality report in folder, each report with its file name."""
     out = {}
@@ -78,7 +87,7 @@ def row(reports):
                'iw_images_spread': all('test/iw_image_spacing' in r for r in reports)}
     if 'K_clusters' in f:
         summary['K'] = int(f['K_clusters'])
-        for name in ('accuracy_paper', 'accuracy_many_to_one', 'accuracy_hungarian'):
+        for name in ('accuracy_paper', 'accuracy_paper_posterior', 'accuracy_many_to_one', 'accuracy_hungarian'):
             summary[name] = [r.get(f'test/{name}') for r in reports]
     else:
         summary['iw_train_samples'] = int(f.get('iw_train_samples', 1))
@@ -100,13 +109,14 @@ def nll(r):
 
 def clustering_table(rows):
     lines = ['| K | networks | setting (--extra) | seeds | accuracy, paper protocol (%) | the paper (%) | '
-             'majority vote (%) | Hungarian (%) | test NLL (nats) | epochs | minutes per run |',
-             '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |']
+             'paper protocol on q(y\\|x) (%) | majority vote (%) | Hungarian (%) | test NLL (nats) | epochs | '
+             'minutes per run |', '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |']
     for r in sorted(rows, key=lambda r: (r['K'], r['network'], r['extra'])):
         if None in r['accuracy_paper']:
             continue   # scored before test/accuracy_paper existed: rescore it (quality.py --rescore)
         lines.append(f"| {r['K']} | {r['network']} | {r['extra']} | {len(r['seeds'])} | "
                      f"**{mean_std(r['accuracy_paper'], 100)}** | {PAPER_CLUSTERING.get(r['K'], '')} | "
+                     f"{available_mean_std(r['accuracy_paper_posterior'], 100)} | "
                      f"{mean_std(r['accuracy_many_to_one'], 100)} | {mean_std(r['accuracy_hungarian'], 100)} | "
                      f"{nll(r)} | {'/'.join(map(str, r['epochs']))} | "
                      f"{'/'.join(map(str, r['minutes_per_run']))} |")
