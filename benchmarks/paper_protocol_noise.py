@@ -73,6 +73,7 @@ def restore(command, work, data_dir):
 
 
 def measure(path, work, data_dir, sample_counts, draws):
+    """The scores of one results JSON's checkpoint: at the means, and `draws` times per sample count on q(y|x)."""
     report = read_json(path)
     model = restore(report['command'], work, data_dir)
     y = model.data.test.y
@@ -107,7 +108,14 @@ def main():
         parser.error(f'--samples must be integers separated by commas, got {args.samples!r}')
     if min(sample_counts) < 1 or args.draws < 2:
         parser.error('--samples must be at least 1 and --draws at least 2')
-    runs = [measure(path, args.work, args.data_dir, sample_counts, args.draws) for path in args.results]
+    for path in args.results:
+        if not os.path.isfile(path) or 'test/accuracy_paper' not in read_json(path):
+            parser.error(f"'{path}' is not the results JSON of a GMVAE run of benchmarks/quality.py")
+    from base.base_model import RunError
+    try:
+        runs = [measure(path, args.work, args.data_dir, sample_counts, args.draws) for path in args.results]
+    except RunError as err:   # e.g. the checkpoint is no longer in --work
+        sys.exit(f'error: {err}')
     report = {'command': 'python benchmarks/paper_protocol_noise.py ' + ' '.join(map(shlex.quote, sys.argv[1:])),
               'runs': runs}
     atomic_write_json(args.out, report)
