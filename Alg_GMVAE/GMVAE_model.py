@@ -12,7 +12,6 @@ from scipy.special import expit
 from Alg_GMVAE.GMVAE_visualize import GMVAEVisualize
 from base.base_model import BaseModel
 from base.evaluation import EVAL_BATCH
-from networks import batch_noise
 from utils.metrics import clustering_scores, paper_accuracy
 
 SAMPLES_PER_CLUSTER = 25  # generated images in each cluster's figure
@@ -21,7 +20,7 @@ RECONSTRUCTION_ROWS = 6   # test images in the reconstructions with p(y|x)
 # at 32, by 0.2 or less at 256 on four of seven checkpoints and 1.1-1.8 on the others
 # (benchmarks/paper_protocol_noise.py); each result is keyed by --seed.
 POSTERIOR_SAMPLES = 256
-POSTERIOR_BYTES = 2 ** 28  # the largest (S, B, K, z_dim) float32 array of p(z|w,y) that one call makes
+POSTERIOR_BYTES = 2 ** 28  # the largest float32 array that one call of posterior_log_odds makes
 
 
 class GMVAEModel(BaseModel):
@@ -54,19 +53,16 @@ class GMVAEModel(BaseModel):
     def posterior_log_odds(self, x, samples=POSTERIOR_SAMPLES, key=None):
         """log q(y=k|x) - log q(y!=k|x) for images x (N, H, W, C) -> (N, K), from `samples` draws of (w, z) each.
 
-        The draws of the images from `start` on are keyed by (key, start), key defaulting to --seed, so
-        the same weights give the same numbers. Each call takes as many images as keep its draws of
-        p(z|w,y), (samples, B, K, z_dim) floats, within POSTERIOR_BYTES.
+        The draws are keyed by `key` (default --seed) and the image offset (`predict`), so the same
+        weights give the same numbers. Each call takes as many images as keep its largest arrays,
+        (samples, B, K, z_dim) for p(z|w,y) and (samples, B, K, K) for the masked sums of p(y|w,z),
+        within POSTERIOR_BYTES.
         """
+        K = self.graph.K_clusters
+        batch = max(1, min(EVAL_BATCH, POSTERIOR_BYTES // (4 * samples * K * max(self.graph.z_dim, K))))
         key = self.config.seed if key is None else key
-        size = 4 * samples * self.graph.K_clusters * self.graph.z_dim
-        batch = max(1, min(EVAL_BATCH, POSTERIOR_BYTES // size))
-        parts = []
-        for start in range(0, len(x), batch):
-            images = tf.constant(x[start:start + batch])
-            with batch_noise.batch_noise(tf.constant([key, start], tf.int64), tf.shape(images)[0]):
-                parts.append(self.graph.posterior_cluster_log_odds(images, samples).numpy())
-        return np.concatenate(parts).astype(np.float64)
+        return self.predict(lambda images: self.graph.posterior_cluster_log_odds(images, samples), x,
+                            batch=batch, key=key).astype(np.float64)
 
     def projector_metadata(self, n):
         """The base column (true label, or index without labels) and the assigned cluster."""

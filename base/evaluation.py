@@ -1,4 +1,6 @@
 """Evaluation: the mean of every -ELBO term over a set of images, and batch-wise prediction."""
+import contextlib
+
 import numpy as np
 import tensorflow as tf
 
@@ -41,8 +43,18 @@ class Evaluation:
             totals += self._eval_sums(tf.constant(x[start:start + EVAL_BATCH]), seed).numpy()
         return {name: float(total) / len(x) for name, total in zip(self.names, totals)}
 
-    def predict(self, fn, x):
-        """Apply a graph method batch-wise: fn((B, H, W, C)) -> (B, ...); returns a numpy array."""
-        return np.concatenate([np.asarray(fn(tf.constant(x[s:s + EVAL_BATCH])))
-                               for s in range(0, len(x), EVAL_BATCH)])
+    def predict(self, fn, x, batch=EVAL_BATCH, key=None):
+        """Apply a graph method `batch` images at a time: fn((B, H, W, C)) -> (B, ...); returns a numpy array.
+
+        With a key, the noise fn draws for the images from `start` on is keyed by (key, start)
+        (networks/batch_noise.py): the same weights give the same numbers whatever ran before.
+        """
+        parts = []
+        for start in range(0, len(x), batch):
+            images = tf.constant(x[start:start + batch])
+            keyed = (contextlib.nullcontext() if key is None else
+                     batch_noise.batch_noise(tf.constant([key, start], tf.int64), tf.shape(images)[0]))
+            with keyed:
+                parts.append(np.asarray(fn(images)))
+        return np.concatenate(parts)
 

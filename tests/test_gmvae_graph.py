@@ -70,7 +70,6 @@ def test_log_posterior_y_matches_brute_force():
     np.testing.assert_allclose(np.exp(got).sum(axis=1), 1.0, atol=1e-5)
 
 
-
 def test_posterior_cluster_log_odds_is_the_mean_of_p_y_over_the_draws(monkeypatch):
     graph = make()
     x = images(5)
@@ -96,6 +95,7 @@ def test_posterior_cluster_log_odds_is_the_plug_in_without_posterior_spread():
     graph.encode = lambda _: (z_mean, tiny[0], w_mean, tiny[1])   # q(z|x), q(w|x): point masses at the means
     np.testing.assert_allclose(graph.posterior_cluster_log_odds(x, samples=3), graph.cluster_log_odds(x),
                                rtol=1e-4, atol=1e-3)
+
 
 def test_terms_match_brute_force_and_monte_carlo(monkeypatch):
     graph = make()

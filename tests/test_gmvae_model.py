@@ -89,7 +89,7 @@ def test_posterior_log_odds_are_keyed_and_fit_the_memory_bound(trained, monkeypa
     np.testing.assert_allclose((1 / (1 + np.exp(-first))).sum(axis=1), 1.0, rtol=1e-5)   # q(y|x) sums to 1
     assert not np.allclose(first, model.posterior_log_odds(model.x_test, samples=8, key=1))
     # A bound of 3 images per call: the same shape, and the same numbers each time.
-    monkeypatch.setattr('Alg_GMVAE.GMVAE_model.POSTERIOR_BYTES', 3 * 4 * 8 * K * model.graph.z_dim)
+    monkeypatch.setattr('Alg_GMVAE.GMVAE_model.POSTERIOR_BYTES', 3 * 4 * 8 * K * max(K, model.graph.z_dim))
     split = model.posterior_log_odds(model.x_test, samples=8, key=0)
     np.testing.assert_array_equal(split, model.posterior_log_odds(model.x_test, samples=8, key=0))
     assert split.shape == first.shape
