@@ -27,6 +27,7 @@ class GMVAEModel(BaseModel):
     """GMVAE training; its results add cluster assignments, clustering scores and cluster figures."""
 
     visualizer_class = GMVAEVisualize
+    table_name = 'assignments.csv'
     summary_figures = BaseModel.summary_figures + ('generated_clusters',)
 
     def results(self, plot):
@@ -34,7 +35,13 @@ class GMVAEModel(BaseModel):
         self.test_log_odds = self.predict(self.graph.cluster_log_odds, self.x_test).astype(np.float64)  # (N, K)
         self.test_probabilities = expit(self.test_log_odds)                                            # (N, K)
         self.test_clusters = self.test_log_odds.argmax(axis=1)                                         # (N,)
+        self.test_posterior_log_odds = self.posterior_log_odds(self.x_test)                            # (N, K)
         return super().results(plot)
+
+    def image_columns(self, x, split):
+        """The cluster of each image, argmax_k q(y=k|x), and its probability q(y=cluster|x)."""
+        log_odds = self.test_posterior_log_odds if split == 'test' else self.posterior_log_odds(x)
+        return {'cluster': log_odds.argmax(axis=1), 'probability': expit(log_odds.max(axis=1))}
 
     def extra_metrics(self):
         """clusters_in_use and the mean probability of the assigned cluster; with labels, the clustering scores:
@@ -47,7 +54,7 @@ class GMVAEModel(BaseModel):
         if y is not None:
             metrics.update({f'test/{name}': value for name, value in clustering_scores(y, self.test_clusters).items()})
             metrics['test/accuracy_paper'] = paper_accuracy(y, self.test_log_odds)
-            metrics['test/accuracy_paper_posterior'] = paper_accuracy(y, self.posterior_log_odds(self.x_test))
+            metrics['test/accuracy_paper_posterior'] = paper_accuracy(y, self.test_posterior_log_odds)
         return metrics
 
     def posterior_log_odds(self, x, samples=POSTERIOR_SAMPLES, key=None):
@@ -84,7 +91,8 @@ class GMVAEModel(BaseModel):
         generated = np.stack([np.asarray(self.graph.sample_cluster(SAMPLES_PER_CLUSTER, k)) for k in range(K)])
         paths += vis.cluster_samples(generated)
         paths.append(vis.clusters_overview(generated))
-        paths.append(vis.test_images_by_cluster(self.x_test, self.test_clusters, K))
+        confident = np.argsort(-self.test_probabilities.max(axis=1), kind='stable')   # most confident members first
+        paths.append(vis.test_images_by_cluster(self.x_test[confident], self.test_clusters[confident], K))
         paths.append(vis.latent_space_by_cluster(self.test_z, self.test_clusters, seed=self.config.seed))
         paths.append(vis.cluster_usage(self.test_clusters, K))
         if self.data.test.y is not None:

@@ -15,6 +15,12 @@ class VAEModel(BaseModel):
     and, for z_dim == 2, the manifold figure."""
 
     visualizer_class = VAEVisualize
+    table_name = 'latents.csv'
+
+    def image_columns(self, x, split):
+        """The mean of q(z|x) of each image, one column per dimension: z0, z1, ..."""
+        z = self.test_z if split == 'test' else self.predict(self.graph.latent_mean, x)
+        return {f'z{i}': z[:, i] for i in range(z.shape[1])}
 
     def extra_metrics(self):
         y = self.data.test.y

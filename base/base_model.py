@@ -6,7 +6,8 @@ data of a run, and takes its jobs from one module each:
 - base/checkpoints.py: run folders, checkpoint save and restore with fallback, config.json, history.json;
 - base/training.py: the epoch loop (validation, early stopping, signals);
 - base/summaries.py: TensorBoard summaries;
-- base/results.py: test metrics (metrics.json) and figures.
+- base/results.py: test metrics (metrics.json) and figures;
+- base/assignments.py: a row for every image (assignments.csv, latents.csv, --predict's predictions).
 
 The names other modules use (RunError, RunPaths, ...) are importable from here too.
 """
@@ -15,6 +16,7 @@ import numpy as np
 import tensorflow as tf
 
 from base import resident_images
+from base.assignments import Assignments
 from base.checkpoints import (ARCHITECTURE_FLAGS, TRAINING_FLAGS, Checkpoints, RunPaths,  # noqa: F401
                               differing_flags, unreadable_checkpoint)
 from base.compiled_steps import STEPS_PER_CALL, CompiledSteps  # noqa: F401
@@ -26,10 +28,10 @@ from base.training import Training
 from utils.early_stopping import EarlyStopping
 
 
-class BaseModel(CompiledSteps, Evaluation, Checkpoints, Training, Summaries, Results):
+class BaseModel(CompiledSteps, Evaluation, Checkpoints, Training, Summaries, Results, Assignments):
     """Trains a graph (a `BaseGraph`) on a `utils.data.Dataset` and produces its results.
 
-    Subclasses set `visualizer_class` and may extend `extra_metrics`, `projector_metadata`,
+    Subclasses set `visualizer_class`, `table_name` and `image_columns`, and may extend `extra_metrics`, `projector_metadata`,
     `make_figures`, `summarize_latents` and `summary_figures` (the figures also logged to TensorBoard).
     """
 

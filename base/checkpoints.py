@@ -11,8 +11,8 @@ from base.run_folder import checkpoint_epochs, remove_unfinished_save
 from utils.files import atomic_write_json, read_json
 
 # Flags that define the model: a checkpoint only restores into the same values.
-ARCHITECTURE_FLAGS = ('model_type', 'dataset_name', 'sigma', 'z_dim', 'w_dim', 'K_clusters',
-                      'hidden_dim', 'num_layers', 'likelihood')
+ARCHITECTURE_FLAGS = ('model_type', 'dataset_name', 'image_size', 'channels', 'sigma', 'z_dim', 'w_dim',
+                      'K_clusters', 'hidden_dim', 'num_layers', 'likelihood')
 # Flags that define how it is trained: they must also match to continue training.
 TRAINING_FLAGS = ('learning_rate', 'batch_size', 'drop_prob', 'dropout_on', 'beta', 'seed', 'y_prior_threshold',
                   'warmup_epochs', 'iw_train_samples', 'mc_samples', 'lr_schedule')
@@ -34,6 +34,11 @@ class RunPaths:
     @property
     def config_file(self):
         return os.path.join(self.checkpoint_dir, 'config.json')
+
+    @property
+    def split_file(self):
+        """The split of a user's images (utils/splits.py)."""
+        return os.path.join(self.checkpoint_dir, 'split.csv')
 
     @property
     def history_file(self):

@@ -4,12 +4,12 @@
 checks it against the built models); activations and data are rough, on the high side.
 """
 import math
-import os
 
 from base.base_model import EVAL_BATCH
 from base.iwae import IMAGE_CHUNK, SAMPLE_CHUNK
 from networks.conv_net import FILTERS
 from utils.constants import MODEL_TYPES
+from utils.machine import physical_memory
 
 BYTES = 4            # float32
 WEIGHT_COPIES = 5    # weights, gradients, two Adam slots, best weights kept for early stopping
@@ -67,14 +67,6 @@ def estimate_bytes(args, dataset):
         at_once = max(at_once, IMAGE_CHUNK * min(SAMPLE_CHUNK, args.iw_samples))
     activations = BYTES * at_once * _activations_per_image(args, dataset.image_shape)
     return weights + activations + BYTES * pixels * images   # + the copies made for training and evaluation
-
-
-def physical_memory():
-    """Bytes of memory of the machine, or None where the system does not say."""
-    try:
-        return os.sysconf('SC_PHYS_PAGES') * os.sysconf('SC_PAGE_SIZE')
-    except (ValueError, OSError, AttributeError):
-        return None
 
 
 def memory_problem(args, dataset, available=None):

@@ -32,7 +32,8 @@ class Results:
         return {'label': [int(v) for v in y[:n]]} if y is not None else {'index': list(range(n))}
 
     def results(self, plot):
-        """Test-set metrics (printed and written to metrics.json), projector and every figure (PNG files);
+        """Test-set metrics (printed and written to metrics.json), the table of every image (base/assignments.py),
+        projector and every figure (PNG files);
         `plot` also shows the figures on screen, or says in one line why it cannot (no display).
 
         Under a multi-worker strategy every worker evaluates the test set, and only the chief goes on.
@@ -52,6 +53,7 @@ class Results:
         atomic_write_json(path, metrics)
         self.log.info('Test metrics: ' + json.dumps(metrics, indent=1, sort_keys=True))
         self.log.info(f'Wrote {path}')
+        self.log.info(f'Wrote {self.write_table()}')
         self.summarize_test(metrics)
         self.summarize_projector()
         vis = self.visualizer_class(self.paths.result_dir, self.paths.name)

@@ -39,6 +39,20 @@ def _log_to_file(log, message, exc_info=None):
             handler.handle(record)
 
 
+def record_run_data(dataset, paths, args, log):
+    """Record in the run folder the split of a user's images (when training starts) and the files skipped."""
+    from utils.files import atomic_write_text
+    from utils.splits import write_record
+
+    if dataset.record and args.train and not os.path.exists(paths.split_file):
+        write_record(paths.split_file, *dataset.record)
+        log.info(f"The split of the {len(dataset.record[0])} images is recorded in '{paths.split_file}'.")
+    if dataset.skipped:
+        skipped = os.path.join(paths.checkpoint_dir, 'skipped_images.txt')
+        atomic_write_text(skipped, ''.join(f'{line}\n' for line in dataset.skipped))
+        log.info(f"The {len(dataset.skipped)} files left out are listed in '{skipped}'.")
+
+
 def main(family, graphs, model_class, argv=None):
     """Run one job of `family` ('VAE' or 'GMVAE'); graphs maps model_type -> graph class. Returns the exit status."""
     try:
@@ -55,10 +69,12 @@ def _main(family, graphs, model_class, argv):
     import tensorflow as tf
 
     from base import threads
+    from base.assignments import images_like_run
     from base.base_model import Interrupted, RunError, RunPaths, first_line
     from base.memory import memory_problem
     from utils.data import DataError, load_dataset
     from utils.distribute import DistributeError, make_strategy
+    from utils.images import parse_size
     from utils.logger import get_logger
 
     try:
@@ -66,6 +82,15 @@ def _main(family, graphs, model_class, argv):
     except DistributeError as err:
         return _fail(str(err))
     paths = RunPaths.from_args(run_name(args), args)
+    try:   # before the run's folders are made: bad data writes nothing into any run
+        dataset = load_dataset(args.dataset_name, args.data_dir, image_size=parse_size(args.image_size),
+                               channels=args.channels, skip_bad_images=bool(args.skip_bad_images),
+                               split_record=None if args.overwrite and args.train else paths.split_file)
+        new_images = images_like_run(args.predict, dataset.image_shape, args, paths.name) if args.predict else None
+    except DataError as err:
+        return _fail(str(err))
+    except OSError as err:
+        return _fail(f"cannot read '{err.filename or args.data_dir}' ({err.strerror or err})")
     problem = _make_dirs(paths)
     if problem:
         return _fail(problem)
@@ -97,9 +122,11 @@ def _main(family, graphs, model_class, argv):
     try:
         keras.utils.set_random_seed(args.seed)
         tf.config.experimental.enable_op_determinism()
-        dataset = load_dataset(args.dataset_name, args.data_dir)
+        for note in dataset.notes:
+            log.info(note)
         log.info(f'{dataset.name}: train {dataset.train.x.shape}, valid {dataset.valid.x.shape}, '
-                 f'test {dataset.test.x.shape}')
+                 f'test {dataset.test.x.shape}' + (f" from '{dataset.source}'" if dataset.source else ''))
+        record_run_data(dataset, paths, args, log)
         problem = memory_problem(args, dataset)
         if problem:
             raise RunError(problem)
@@ -120,6 +147,10 @@ def _main(family, graphs, model_class, argv):
             model.train()
         if args.results:
             model.results(plot=bool(args.plot))
+        if args.predict:
+            for note in new_images.notes:
+                log.info(note)
+            model.write_predictions(args.predict, new_images)
     except (DataError, RunError) as err:
         return fail(str(err))
     except Interrupted as stop:

@@ -127,7 +127,7 @@ def test_frey_loads_upright_with_a_fixed_80_10_10_split(frey_dir):
 
 
 def test_load_dataset_rejects_unknown_names_and_too_small_mnist(mnist_dir):
-    with pytest.raises(DataError, match='unknown dataset'):
+    with pytest.raises(DataError, match="neither a folder '.*CIFAR' nor an array file '.*CIFAR.npz'"):
         load_dataset('CIFAR', str(mnist_dir[0]))
     with pytest.raises(DataError, match='too few to keep 5000 for validation'):
         load_dataset('MNIST', str(mnist_dir[0]), checksums=mnist_dir[2])

@@ -17,6 +17,7 @@ LIKELIHOODS = ('gaussian', 'bernoulli')
 LR_SCHEDULES = ('constant', 'cosine')
 MAX_SIZE = 2 ** 31 - 1      # sizes become int32 tensor dimensions
 DIRECTORIES = ('checkpoint_dir', 'result_dir', 'log_dir', 'data_dir')
+MIN_SIDE, MAX_SIDE = 8, 4096   # image sides the networks take (utils/images.py MIN_SIDE)
 
 
 class ArgumentParser(argparse.ArgumentParser):
@@ -50,6 +51,16 @@ def _finite_float(text):
     return value
 
 
+def _image_size(text):
+    match = re.fullmatch(r'\s*(\d+)\s*[xX]\s*(\d+)\s*', text)
+    if not match:
+        raise argparse.ArgumentTypeError(f"expected HxW, such as 32x32, got '{text}'")
+    height, width = int(match.group(1)), int(match.group(2))
+    if not MIN_SIDE <= min(height, width) or max(height, width) > MAX_SIDE:
+        raise argparse.ArgumentTypeError(f'image sides must be {MIN_SIDE} to {MAX_SIDE} pixels, got {text}')
+    return f'{height}x{width}'
+
+
 def build_parser(family):
     """Parser for the `family` main ('VAE' or 'GMVAE')."""
     default_type = model_types_of(family)[0]
@@ -61,7 +72,14 @@ def build_parser(family):
     model = p.add_argument_group('model and training')
     model.add_argument('--model_type', type=int, default=default_type,
                        help=f'architecture: {", ".join(f"{k}={v.family} {v.network}" for k, v in MODEL_TYPES.items() if v.family == family)} (default {default_type})')
-    model.add_argument('--dataset_name', type=str.upper, default='MNIST', help='MNIST or FREY (default MNIST)')
+    model.add_argument('--dataset_name', default='MNIST',
+                       help='MNIST, FREY (any case), or NAME for your own images: the folder DATA_DIR/NAME (one '
+                            'subfolder per class, or none) or the array file DATA_DIR/NAME.npz (default MNIST)')
+    model.add_argument('--image_size', type=_image_size, default=None,
+                       help='HxW (e.g. 32x32): resize every image to H x W pixels (default: their own size, '
+                            'which must then be the same for all)')
+    model.add_argument('--channels', type=int, choices=(1, 3), default=None,
+                       help='1 (grayscale) or 3 (colour) channels (default: 1 if every image is grayscale, else 3)')
     # Defaults: the original code's wherever its README is silent (README "Defaults").
     model.add_argument('--epochs', type=int, default=20,
                        help='number of training epochs in total; a restored run continues up to it (default 20)')
@@ -119,6 +137,12 @@ def build_parser(family):
                             'in NAME.set-aside-DATE folders, not deleted (for --train=0, only its results)')
     flags.add_argument('--plot', type=_flag, default=0, help='save the result figures as PNG')
     flags.add_argument('--results', type=_flag, default=0, help='evaluate on the test set and write metrics.json')
+    flags.add_argument('--skip_bad_images', type=_flag, default=0,
+                       help='leave out the files of your image folder that cannot be decoded (listed in the log '
+                            'and in the run folder) instead of refusing the folder')
+    flags.add_argument('--predict', default=None, metavar='PATH',
+                       help='restore the run and write predictions_<name>.csv for the images of the folder or .npz '
+                            'file PATH (their cluster, or latent mean); nothing else of the run changes')
     flags.add_argument('--early_stopping', type=_flag, default=1, help='stop when the validation loss stops improving')
     flags.add_argument('--patience', type=int, default=15,
                        help='epochs without an improvement of more than --min_delta before early stopping (default 15)')
@@ -152,8 +176,11 @@ def _check(args, family):
         other = MODEL_TYPES[args.model_type].family
         return (f'--model_type={args.model_type} is a {other} model: run it with {other}_main.py '
                 f'({family}_main.py takes {allowed})')
-    if args.dataset_name not in DATASETS:
-        return f'--dataset_name must be MNIST or FREY, got {args.dataset_name}'
+    if args.dataset_name.upper() in DATASETS:
+        args.dataset_name = args.dataset_name.upper()
+    elif not re.fullmatch(r'[^\W][\w.-]*', args.dataset_name):
+        return (f'--dataset_name must be MNIST, FREY or the name of a folder or .npz file in --data_dir (letters, '
+                f'digits, ".", "_" and "-"), got {args.dataset_name!r}')
     sizes = ['epochs', 'batch_size', 'z_dim', 'hidden_dim', 'num_layers', 'patience', 'iw_train_samples',
              'mc_samples']
     if family == 'GMVAE':
@@ -198,8 +225,12 @@ def _check(args, family):
             return f'--{name} must be a non-empty path without control or undecodable characters, got {folder!r}'
     if not re.fullmatch(r'[A-Za-z0-9_.-]*', args.extra):
         return f'--extra may hold only letters, digits, ".", "_" and "-", got {args.extra!r}'
-    if not (args.train or args.results):
-        return 'nothing to do: give --train=1 or --results=1'
+    if args.predict is not None and not args.predict:
+        return '--predict needs a folder or .npz file'
+    if args.predict:
+        args.train, args.results = 0, 0   # a prediction restores the run and changes nothing of it
+    elif not (args.train or args.results):
+        return 'nothing to do: give --train=1, --results=1 or --predict=PATH'
     if args.train and args.restore and args.overwrite:
         return '--overwrite=1 starts the run over and --restore=1 continues it: give only one of them'
     return None

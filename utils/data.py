@@ -1,6 +1,8 @@
-"""MNIST and Frey faces as float32 images in [0, 1], split into train / valid / test.
+"""MNIST, the Frey faces and a user's own images as float32 images in [0, 1], split into train /
+valid / test.
 
-Each loader reads its files from `data_dir`. A missing file is downloaded from the public source
+A user's images (a folder or an .npz array file) are read by utils/image_sources.py and split by
+utils/splits.py. For MNIST and FREY, each loader reads its files from `data_dir`. A missing file is downloaded from the public source
 (when `download` is true) into a temporary file, checked, then renamed into place, so a failed
 download never leaves a partial file. Every file's content is validated before use, and every
 problem, with a file or with a download, raises `DataError` with one sentence saying what is wrong
@@ -17,32 +19,39 @@ import os
 import tempfile
 import urllib.request
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import scipy.io
 
-
-class DataError(Exception):
-    """Raised with ONE clear sentence: what is wrong/missing and where to put the file."""
+from utils.errors import DataError
+from utils.image_sources import load_images, source_of
+from utils.images import MIN_SIDE, resize_array
+from utils.splits import MIN_IMAGES, fixed_split, read_record, recorded_split
 
 
 @dataclass(frozen=True)
 class Split:
-    x: np.ndarray            # (N, H, W, 1) float32 in [0, 1]
+    x: np.ndarray            # (N, H, W, C) float32 in [0, 1]
     y: np.ndarray | None     # (N,) int64 labels, or None when the dataset has no labels (FREY)
+    ids: tuple = ()          # each image's file (relative to the folder) or its row index in its source file
 
 
 @dataclass(frozen=True)
 class Dataset:
-    name: str                # 'MNIST' or 'FREY'
+    name: str                # 'MNIST', 'FREY', or the name of a user's folder or array file
     train: Split
     valid: Split
     test: Split
+    class_names: tuple | None = None   # label k is class_names[k] (a user's class folders)
+    source: str | None = None          # the folder or array file of a user's images
+    notes: tuple = ()                  # sentences for the log: conversions, files ignored or skipped, changes
+    skipped: tuple = ()                # bad files left out by --skip_bad_images=1, as 'file: reason'
+    record: tuple = ()                 # (ids, fingerprints, (train, valid, test) indices): the split to record
 
     @property
     def image_shape(self):
-        """(H, W, 1): (28, 28, 1) for MNIST, (28, 20, 1) for FREY."""
+        """(H, W, C): (28, 28, 1) for MNIST, (28, 20, 1) for FREY."""
         return tuple(int(d) for d in self.train.x.shape[1:])
 
     @property
@@ -62,17 +71,53 @@ ALL_CHECKSUMS = {**MNIST_FILES, **FREY_FILES}
 MNIST_SOURCES = ('http://yann.lecun.com/exdb/mnist/', 'https://storage.googleapis.com/cvdf-datasets/mnist/')
 FREY_SOURCES = ('https://cs.nyu.edu/~roweis/data/',)
 MNIST_VALID = 5000      # validation = the first MNIST_VALID images of the training file, as TF1's input_data did
-FREY_SEED = 0           # fixed permutation of the Frey faces before the 80/10/10 split, whatever the training seed
 DOWNLOAD_TIMEOUT_S = 20
 
 
-def load_dataset(name, data_dir, *, download=True, checksums=ALL_CHECKSUMS):
-    """The dataset `name` ('MNIST' or 'FREY') from `data_dir`, with the standard splits."""
+def load_dataset(name, data_dir, *, download=True, checksums=ALL_CHECKSUMS, image_size=None, channels=None,
+                 skip_bad_images=False, split_record=None, progress=True):
+    """The dataset `name` from `data_dir`: MNIST or FREY with their standard splits, else a user's images
+    (the folder DIR/NAME or the array file DIR/NAME.npz, utils/image_sources.py) split 80/10/10.
+
+    `image_size` (H, W) resizes every image and `channels` (1 or 3) sets the channel count. A user's
+    split is the one recorded in the file `split_record` where it exists (utils/splits.py), else drawn.
+    """
     if name == 'MNIST':
-        return load_mnist(data_dir, download=download, checksums=checksums)
-    if name == 'FREY':
-        return load_frey(data_dir, download=download, checksums=checksums)
-    raise DataError(f"unknown dataset '{name}': choose one of {', '.join(DATASETS)}.")
+        dataset = load_mnist(data_dir, download=download, checksums=checksums)
+    elif name == 'FREY':
+        dataset = load_frey(data_dir, download=download, checksums=checksums)
+    else:
+        return load_own(name, data_dir, image_size=image_size, channels=channels, skip_bad_images=skip_bad_images,
+                        split_record=split_record, progress=progress)
+    if not (image_size or channels):
+        return dataset
+    return replace(dataset, **{part: replace(split, x=resize_array(split.x, image_size, channels))
+                               for part, split in (('train', dataset.train), ('valid', dataset.valid),
+                                                   ('test', dataset.test))})
+
+
+def load_own(name, data_dir, *, image_size=None, channels=None, skip_bad_images=False, split_record=None,
+             progress=True):
+    """A user's images as a Dataset (see load_dataset), float32 in [0, 1]."""
+    source = source_of(data_dir, name)
+    images = load_images(source, image_size, channels, skip_bad_images, progress)
+    height, width = images.x.shape[1:3]
+    if min(height, width) < MIN_SIDE:
+        raise DataError(f"the images of '{source}' are {height}x{width} pixels, smaller than the networks' "
+                        f'{MIN_SIDE}x{MIN_SIDE}: give --image_size=HxW with sides of at least {MIN_SIDE}.')
+    if len(images.x) < MIN_IMAGES:
+        raise DataError(f"'{source}' holds {len(images.x)} usable images, too few for a train / validation / test "
+                        f'split of 80/10/10: it needs at least {MIN_IMAGES}.')
+    notes = images.notes
+    if split_record and os.path.exists(split_record):
+        splits, change = recorded_split(read_record(split_record), images.ids, images.fingerprints, source)
+        notes += (change,) if change else ()
+    else:
+        splits = fixed_split(len(images.x))
+    x = images.x if images.x.dtype == np.float32 else _unit(images.x)
+    parts = [Split(x[i], None if images.y is None else images.y[i], tuple(images.ids[j] for j in i)) for i in splits]
+    return Dataset(name, *parts, class_names=images.class_names, source=source, notes=notes,
+                   skipped=images.skipped, record=(images.ids, images.fingerprints, splits))
 
 
 def load_mnist(data_dir, *, download=True, checksums=MNIST_FILES, n_valid=MNIST_VALID):
@@ -86,15 +131,15 @@ def load_mnist(data_dir, *, download=True, checksums=MNIST_FILES, n_valid=MNIST_
     if not 0 < n_valid < len(train.x):
         raise _replace(os.path.join(data_dir, 'train-images-idx3-ubyte.gz'),
                        f'holds {len(train.x)} images, too few to keep {n_valid} for validation', MNIST_SOURCES[0])
-    valid = Split(train.x[:n_valid], train.y[:n_valid])
-    return Dataset('MNIST', Split(train.x[n_valid:], train.y[n_valid:]), valid, test)
+    valid = Split(train.x[:n_valid], train.y[:n_valid], train.ids[:n_valid])
+    return Dataset('MNIST', Split(train.x[n_valid:], train.y[n_valid:], train.ids[n_valid:]), valid, test)
 
 
 def load_frey(data_dir, *, download=True, checksums=FREY_FILES):
     """Frey faces: x (N, 28, 20, 1) float32 in [0, 1] (1965 images in all), y None.
 
-    The images are permuted with the fixed seed FREY_SEED, then split int(0.8 N) / int(0.1 N) / rest
-    (1572 / 196 / 197).
+    utils.splits.fixed_split: permuted with a fixed seed, whatever the training seed, then split
+    int(0.8 N) / int(0.1 N) / rest (1572 / 196 / 197).
     """
     name = 'frey_rawface.mat'
     path, source = os.path.join(data_dir, name), FREY_SOURCES[0]
@@ -106,11 +151,8 @@ def load_frey(data_dir, *, download=True, checksums=FREY_FILES):
     if not (isinstance(ff, np.ndarray) and ff.dtype == np.uint8 and ff.ndim == 2 and ff.shape[0] == 28 * 20
             and ff.shape[1] >= 10):
         raise _replace(path, "has no uint8 variable 'ff' of shape (560, N) with N >= 10", source)
-    x = _unit_images(ff.T.reshape(-1, 28, 20))
-    x = x[np.random.default_rng(FREY_SEED).permutation(len(x))]
-    n_train, n_valid = int(0.8 * len(x)), int(0.1 * len(x))
-    return Dataset('FREY', Split(x[:n_train], None), Split(x[n_train:n_train + n_valid], None),
-                   Split(x[n_train + n_valid:], None))
+    x = _unit(ff.T.reshape(-1, 28, 20, 1))
+    return Dataset('FREY', *(Split(x[i], None, tuple(str(j) for j in i)) for i in fixed_split(len(x))))
 
 
 def _mnist_split(prefix, data_dir, download, checksums):
@@ -129,12 +171,12 @@ def _mnist_split(prefix, data_dir, download, checksums):
                        source)
     if labels.size and labels.max() > 9:
         raise _replace(labels_path, f'holds the label {labels.max()}, outside 0..9', source)
-    return Split(_unit_images(images), labels.astype(np.int64))
+    return Split(_unit(images[..., None]), labels.astype(np.int64), tuple(str(i) for i in range(len(images))))
 
 
-def _unit_images(images):
-    """uint8 (N, H, W) -> float32 (N, H, W, 1) in [0, 1]."""
-    x = images[..., None].astype(np.float32)
+def _unit(images):
+    """uint8 (N, H, W, C) -> float32 (N, H, W, C) in [0, 1]."""
+    x = images.astype(np.float32)
     x /= 255
     return x
 
