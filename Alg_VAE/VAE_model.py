@@ -1,18 +1,18 @@
 """Training and evaluation of the VAE: the shared loop of BaseModel plus k-means clustering of z,
 and for a 2-D latent space the decoded manifold figure."""
+import numpy as np
 from sklearn.cluster import KMeans
 
 from Alg_VAE.VAE_visualize import VAEVisualize, latent_grid
 from base.base_model import BaseModel
 from utils.metrics import clustering_scores
 
-KMEANS_CLUSTERS = 10
 MANIFOLD_SIDE = 20   # the manifold figure decodes a MANIFOLD_SIDE x MANIFOLD_SIDE grid of z
 
 
 class VAEModel(BaseModel):
-    """VAE training; its results add k-means (k = 10) clustering scores of the test latent means
-    and, for z_dim == 2, the manifold figure."""
+    """VAE training; its results add k-means clustering scores of the test latent means (k = the number of
+    classes among the test labels, 10 for MNIST) and, for z_dim == 2, the manifold figure."""
 
     visualizer_class = VAEVisualize
     table_name = 'latents.csv'
@@ -26,7 +26,8 @@ class VAEModel(BaseModel):
         y = self.data.test.y
         if y is None:
             return {}
-        clusters = KMeans(KMEANS_CLUSTERS, n_init=10, random_state=self.config.seed).fit_predict(self.test_z)
+        k = min(len(np.unique(y)), len(self.test_z))   # one cluster per class: 10 for MNIST
+        clusters = KMeans(k, n_init=10, random_state=self.config.seed).fit_predict(self.test_z)
         return {f'test/kmeans_{k}': v for k, v in clustering_scores(y, clusters).items()}
 
     def make_figures(self, vis):

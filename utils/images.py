@@ -29,6 +29,7 @@ MIN_SIDE = 8                  # the networks' smallest image side
 BAD_NAMED = 5                 # bad files named in the error sentence
 LUMA = np.array([0.299, 0.587, 0.114])   # ITU-R 601, as Pillow's convert('L')
 DECODE_THREADS = os.cpu_count() or 1     # Pillow decodes outside the GIL
+PROGRESS_FROM = 1000          # folders this large show a progress bar while decoding
 
 
 @dataclass(frozen=True)
@@ -152,7 +153,7 @@ def decode_all(files, size=None, progress=True):
 
     with ThreadPoolExecutor(DECODE_THREADS) as pool:
         results = pool.map(one, files, chunksize=64)
-        return list(tqdm(results, total=len(files), desc='Decoding images', unit='img', disable=not progress,
+        return list(tqdm(results, total=len(files), desc='Decoding images', unit='img', disable=not progress or len(files) < PROGRESS_FROM,
                          leave=False))
 
 
