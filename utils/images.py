@@ -15,7 +15,6 @@ Every problem raises `DataError` with one sentence naming the folder, file or ar
 import hashlib
 import os
 import unicodedata
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,7 +27,6 @@ IGNORED_FILES = ('thumbs.db', 'desktop.ini')
 MIN_SIDE = 8                  # the networks' smallest image side
 BAD_NAMED = 5                 # bad files named in the error sentence
 LUMA = np.array([0.299, 0.587, 0.114])   # ITU-R 601, as Pillow's convert('L')
-DECODE_THREADS = os.cpu_count() or 1     # Pillow decodes outside the GIL
 PROGRESS_FROM = 1000          # folders this large show a progress bar while decoding
 
 
@@ -101,15 +99,13 @@ class BadImage(Exception):
 def decode(path, size=None):
     """The first frame of image file `path` as uint8, (H, W) for grayscale or (H, W, 3), resized to
     `size` (H, W) if given; and the conversions made ('alpha', 'palette'). Raises BadImage."""
-    if os.path.getsize(path) == 0:
-        raise BadImage('empty file')
     try:
         with Image.open(path) as image:
             image.seek(0)
             image.load()
             return _convert(image, size)
     except UnidentifiedImageError:
-        raise BadImage('not an image') from None
+        raise BadImage('empty file' if os.path.getsize(path) == 0 else 'not an image') from None
     except (OSError, SyntaxError, ValueError, EOFError) as err:   # Pillow's kinds for damaged data
         raise BadImage(f'truncated or damaged ({err})') from None
 
@@ -126,7 +122,7 @@ def _convert(image, size):
             made.append('alpha')
             gray, alpha = (np.asarray(band, np.uint16) for band in image.split())
             image = Image.fromarray(((gray * alpha + 127) // 255).astype(np.uint8))
-        image = image.convert('L')
+        image = image.convert('L') if image.mode != 'L' else image
     elif image.mode in ('RGBA', 'RGBa', 'PA'):
         made.append('alpha')
         rgba = np.asarray(image.convert('RGBA'), np.uint16)   # composited over black
@@ -139,7 +135,8 @@ def _convert(image, size):
 
 
 def decode_all(files, size=None, progress=True):
-    """Decode [(relative, path, ...)] in parallel: [(array or None, conversions, reason or None)]."""
+    """Decode [(relative, path, ...)]: [(array or None, conversions, reason or None)]. One thread: for small
+    images Pillow's Python code is most of the time, and threads contending for the GIL were slower."""
     from tqdm import tqdm
 
     def one(entry):
@@ -151,10 +148,9 @@ def decode_all(files, size=None, progress=True):
         except OSError as err:
             return None, (), f'unreadable ({err.strerror or err})'
 
-    with ThreadPoolExecutor(DECODE_THREADS) as pool:
-        results = pool.map(one, files, chunksize=64)
-        return list(tqdm(results, total=len(files), desc='Decoding images', unit='img', disable=not progress or len(files) < PROGRESS_FROM,
-                         leave=False))
+    bar = tqdm(files, desc='Decoding images', unit='img', disable=not progress or len(files) < PROGRESS_FROM,
+               leave=False)
+    return [one(entry) for entry in bar]
 
 
 def stack(arrays, channels):
