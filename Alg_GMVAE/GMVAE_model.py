@@ -21,6 +21,23 @@ RECONSTRUCTION_ROWS = 6   # test images in the reconstructions with p(y|x)
 # (benchmarks/paper_protocol_noise.py); each result is keyed by --seed.
 POSTERIOR_SAMPLES = 256
 POSTERIOR_BYTES = 2 ** 28  # the largest float32 array that one call of posterior_log_odds makes
+# A collapsed mixture: kl_y below this share of its largest value, log K (p(y|w,z) near uniform: every
+# component the same Gaussian), or fewer than this share of the clusters in use on the test set.
+COLLAPSED_KL_Y_SHARE = 0.1
+COLLAPSED_IN_USE_SHARE = 0.5
+COLLAPSE_FIX = ('the free-bits bound --y_prior_threshold (about half of log K nats) or a KL warm-up '
+                '--warmup_epochs=10 usually keeps the clusters apart')
+
+
+def collapse(kl_y, clusters_in_use, K):
+    """One sentence when the mixture has collapsed (see COLLAPSED_KL_Y_SHARE), else None."""
+    if kl_y < COLLAPSED_KL_Y_SHARE * np.log(K):
+        return (f'The mixture has collapsed: kl_y is {kl_y:.3f} nats of at most log K = {np.log(K):.2f}, so '
+                f'p(y|w,z) is nearly uniform and the clusters mean little; {COLLAPSE_FIX}.')
+    if clusters_in_use < COLLAPSED_IN_USE_SHARE * K:
+        return (f'The mixture has collapsed: {clusters_in_use} of the {K} clusters are in use on the test set; '
+                f'{COLLAPSE_FIX}.')
+    return None
 
 
 class GMVAEModel(BaseModel):
@@ -43,19 +60,24 @@ class GMVAEModel(BaseModel):
         log_odds = self.test_posterior_log_odds if split == 'test' else self.posterior_log_odds(x)
         return {'cluster': log_odds.argmax(axis=1), 'probability': expit(log_odds.max(axis=1))}
 
-    def extra_metrics(self):
-        """clusters_in_use and the mean probability of the assigned cluster; with labels, the clustering scores:
+    def extra_metrics(self, metrics):
+        """clusters_in_use, the mean probability of the assigned cluster and `collapsed` (1 when `collapse` finds the
+        mixture collapsed, which the log then says in one line); with labels, the clustering scores:
         accuracy_paper (the GMVAE paper's protocol, utils.metrics.paper_accuracy, on p(y|w,z) at the posterior
         means), accuracy_paper_posterior (the same protocol on q(y|x), which also assigns the images),
         accuracy_many_to_one (majority vote), accuracy_hungarian (one-to-one), nmi, ari."""
-        metrics = {'test/clusters_in_use': int(len(np.unique(self.test_clusters))),
-                   'test/cluster_confidence': float(self.test_probabilities.max(axis=1).mean())}
+        found = {'test/clusters_in_use': int(len(np.unique(self.test_clusters))),
+                 'test/cluster_confidence': float(self.test_probabilities.max(axis=1).mean())}
+        warning = collapse(metrics['test/kl_y'], found['test/clusters_in_use'], self.graph.K_clusters)
+        found['test/collapsed'] = int(warning is not None)
+        if warning:
+            self.log.warning(warning)
         y = self.data.test.y
         if y is not None:
-            metrics.update({f'test/{name}': value for name, value in clustering_scores(y, self.test_clusters).items()})
-            metrics['test/accuracy_paper'] = paper_accuracy(y, self.test_log_odds)
-            metrics['test/accuracy_paper_posterior'] = paper_accuracy(y, self.test_posterior_log_odds)
-        return metrics
+            found.update({f'test/{name}': value for name, value in clustering_scores(y, self.test_clusters).items()})
+            found['test/accuracy_paper'] = paper_accuracy(y, self.test_log_odds)
+            found['test/accuracy_paper_posterior'] = paper_accuracy(y, self.test_posterior_log_odds)
+        return found
 
     def posterior_log_odds(self, x, samples=POSTERIOR_SAMPLES, key=None):
         """log q(y=k|x) - log q(y!=k|x) for images x (N, H, W, C) -> (N, K), from `samples` draws of (w, z) each.

@@ -22,12 +22,12 @@ class VAEModel(BaseModel):
         z = self.test_z if split == 'test' else self.predict(self.graph.latent_mean, x)
         return {f'z{i}': z[:, i] for i in range(z.shape[1])}
 
-    def extra_metrics(self):
+    def extra_metrics(self, metrics):
         y = self.data.test.y
         if y is None:
             return {}
-        k = min(len(np.unique(y)), len(self.test_z))   # one cluster per class: 10 for MNIST
-        clusters = KMeans(k, n_init=10, random_state=self.config.seed).fit_predict(self.test_z)
+        n_clusters = min(len(np.unique(y)), len(self.test_z))   # one per class: 10 for MNIST
+        clusters = KMeans(n_clusters, n_init=10, random_state=self.config.seed).fit_predict(self.test_z)
         return {f'test/kmeans_{k}': v for k, v in clustering_scores(y, clusters).items()}
 
     def make_figures(self, vis):

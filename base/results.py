@@ -22,8 +22,9 @@ class Results:
 
     visualizer_class = None
 
-    def extra_metrics(self):
-        """Model-specific metrics of the test set (dict of floats); `self.test_z` holds its latent means."""
+    def extra_metrics(self, metrics):
+        """Model-specific metrics of the test set (dict of floats), given its `metrics` so far ('test/kl_z', ...);
+        `self.test_z` holds its latent means."""
         return {}
 
     def projector_metadata(self, n):
@@ -47,7 +48,7 @@ class Results:
         self.test_z = self.predict(self.graph.latent_mean, self.x_test)
         metrics['test/elbo'] = -metrics['test/loss']
         metrics.update(self.iwae_metrics())
-        metrics.update(self.extra_metrics())
+        metrics.update(self.extra_metrics(metrics))
         metrics['epochs_trained'] = int(self.epoch.numpy())
         path = os.path.join(self.paths.result_dir, 'metrics.json')
         atomic_write_json(path, metrics)
