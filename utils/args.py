@@ -140,9 +140,6 @@ def build_parser(family):
     flags.add_argument('--skip_bad_images', type=_flag, default=0,
                        help='leave out the files of your image folder that cannot be decoded (listed in the log '
                             'and in the run folder) instead of refusing the folder')
-    flags.add_argument('--predict', default=None, metavar='PATH',
-                       help='restore the run and write predictions_<name>.csv for the images of the folder or .npz '
-                            'file PATH (their cluster, or latent mean); nothing else of the run changes')
     flags.add_argument('--early_stopping', type=_flag, default=1, help='stop when the validation loss stops improving')
     flags.add_argument('--patience', type=int, default=15,
                        help='epochs without an improvement of more than --min_delta before early stopping (default 15)')
@@ -156,6 +153,9 @@ def build_parser(family):
                        help='test images in the IWAE estimate, the first N (default: all for the dense models, '
                             'the first 100 for the CNNs, so that a results run takes under a minute on 2 CPU '
                             'cores; 0: all, the estimate of the literature)')
+    p.add_argument('--predict', default=None, metavar='PATH',
+                   help='restore the run and write predictions_<name>.csv for the images of the folder or .npz '
+                        'file PATH (their cluster, or latent mean); nothing else of the run changes')
     p.add_argument('--distribute', choices=DISTRIBUTE_CHOICES, default='none',
                    help='tf.distribute strategy: none (one device), mirrored (all GPUs, or all logical CPUs, of '
                         'this machine) or multiworker (machines listed in TF_CONFIG); --batch_size is the '
