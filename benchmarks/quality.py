@@ -3,8 +3,8 @@
     python benchmarks/quality.py [--epochs=100] [--seed=0] [--data_dir=../shared/data] gmvae_clustering [-- flags]
     python benchmarks/quality.py [--epochs=150] [--seed=0] [--data_dir=../shared/data] vae_nll [-- flags]
 
-(the options before the preset: argparse takes none after it once `--` follows; the README's other
-seeds are `--seed=1 gmvae_clustering -- --extra=bench_seed1`, and likewise for 2)
+(the options before the preset: argparse takes none after it once `--` follows; the other seeds of
+docs/results.md are `--seed=1 gmvae_clustering -- --extra=bench_seed1`, and likewise for 2)
 
 - gmvae_clustering: dense GMVAE, K=16 (the paper's setting); unsupervised clustering accuracy
   (the paper's protocol, majority vote and Hungarian), NMI, ARI, clusters in use.

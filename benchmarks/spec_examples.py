@@ -10,7 +10,8 @@ It prints the validation loss of every epoch, and for the GMVAE how much its sam
 cluster: the per-pixel standard deviation of 100 samples of each cluster, averaged over pixels and
 clusters, against the same spread of the training faces assigned to each cluster (a ratio near 0
 means each cluster draws one face). Everything goes to benchmarks/results/spec_examples.json; with
---figures the runs' figures named in FIGURES are copied there (the README shows them from imgs/).
+--figures the runs' figures named in FIGURES are copied there (the README and docs/spec-examples.md
+show them from imgs/).
 Flags after `--` are appended to both commands (e.g. `-- --seed=1`). About 3 minutes on 2 CPU cores.
 """
 import argparse
