@@ -217,7 +217,8 @@ def write_tables(doc, tables):
         begin, end = f'<!-- paper_tables.py: {name} -->', f'<!-- /paper_tables.py: {name} -->'
         if text.count(begin) != 1 or text.count(end) != 1 or text.index(begin) > text.index(end):
             return f"'{doc}' needs one line '{begin}' and, after it, one line '{end}'"
-        text = text[:text.index(begin) + len(begin)] + '\n' + table + '\n' + text[text.index(end):]
+        # blank lines around the table, so that every Markdown renderer ends the comment and the table
+        text = text[:text.index(begin) + len(begin)] + '\n\n' + table + '\n\n' + text[text.index(end):]
     atomic_write_text(doc, text)
     return None
 
