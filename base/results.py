@@ -12,7 +12,7 @@ from utils.files import atomic_write_json
 INTERPOLATION_PAIRS = 8 # pairs of test images (0 and 1, 2 and 3, ...) in the interpolation figure
 INTERPOLATION_STEPS = 10
 # Test images in a CNN's IWAE estimate by default: 1000 samples of each keep a results run under a minute
-# on 2 CPU cores (README "Results"); --iw_images=0 takes the whole test set.
+# on 2 CPU cores (docs/evaluation.md); --iw_images=0 takes the whole test set.
 CNN_IW_IMAGES = 100
 
 

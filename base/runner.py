@@ -118,7 +118,7 @@ def _main(family, graphs, model_class, argv):
 
     if args.train and args.drop_prob > 0 and args.dropout_on == 'none':
         log.warning(f'--drop_prob={args.drop_prob} is not applied: as in the original, dropout is off unless '
-                    '--dropout_on=hidden or --dropout_on=input (README "Why the spec\'s examples train well").')
+                    '--dropout_on=hidden or --dropout_on=input (docs/spec-examples.md says why).')
     try:
         keras.utils.set_random_seed(args.seed)
         tf.config.experimental.enable_op_determinism()

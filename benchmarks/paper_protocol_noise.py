@@ -29,6 +29,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from benchmarks.commands import recorded  # noqa: E402
 from utils.args import parse_args, run_name  # noqa: E402
 from utils.files import atomic_write_json, read_json  # noqa: E402
 from utils.metrics import many_to_one_accuracy, paper_accuracy  # noqa: E402
@@ -116,7 +117,7 @@ def main():
         runs = [measure(path, args.work, args.data_dir, sample_counts, args.draws) for path in args.results]
     except RunError as err:   # e.g. the checkpoint is no longer in --work
         sys.exit(f'error: {err}')
-    report = {'command': 'python benchmarks/paper_protocol_noise.py ' + ' '.join(map(shlex.quote, sys.argv[1:])),
+    report = {'command': recorded('benchmarks/paper_protocol_noise.py', sys.argv[1:]),
               'runs': runs}
     atomic_write_json(args.out, report)
     print(json.dumps(report, indent=1))

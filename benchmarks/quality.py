@@ -3,8 +3,8 @@
     python benchmarks/quality.py [--epochs=100] [--seed=0] [--data_dir=../shared/data] gmvae_clustering [-- flags]
     python benchmarks/quality.py [--epochs=150] [--seed=0] [--data_dir=../shared/data] vae_nll [-- flags]
 
-(the options before the preset: argparse takes none after it once `--` follows; the README's other
-seeds are `--seed=1 gmvae_clustering -- --extra=bench_seed1`, and likewise for 2)
+(the options before the preset: argparse takes none after it once `--` follows; the other seeds of
+docs/results.md are `--seed=1 gmvae_clustering -- --extra=bench_seed1`, and likewise for 2)
 
 - gmvae_clustering: dense GMVAE, K=16 (the paper's setting); unsupervised clustering accuracy
   (the paper's protocol, majority vote and Hungarian), NMI, ARI, clusters in use.
@@ -26,6 +26,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import GMVAE_main  # noqa: E402
 import VAE_main  # noqa: E402
+from benchmarks.commands import recorded  # noqa: E402
 from utils.args import parse_args, run_name  # noqa: E402
 from utils.files import atomic_write_json, read_json  # noqa: E402
 
@@ -72,12 +73,12 @@ def main():
     else:   # a rescore without a report (its training ended, its results did not) times the training only
         seconds = read_json(os.path.join(work, 'checkpoint', name, 'history.json'))['history']['seconds']
         report = {'preset': args.preset,
-                  'command': f'python {family}_main.py ' + ' '.join(argv),
+                  'command': recorded(f'{family}_main.py', argv),
                   'wall_seconds': sum(seconds) if args.rescore else time.time() - start,
                   'epochs': len(seconds),
                   'seconds_per_epoch': sum(seconds) / len(seconds)}
     if args.rescore:
-        report['rescore_command'] = f'python {family}_main.py ' + ' '.join(argv + ['--train=0'])
+        report['rescore_command'] = recorded(f'{family}_main.py', argv + ['--train=0'])
     report.update({k: metrics[k] for k in sorted(metrics) if k.startswith('test/')})
     atomic_write_json(out, report)
     print(json.dumps(report, indent=1))

@@ -10,7 +10,8 @@ It prints the validation loss of every epoch, and for the GMVAE how much its sam
 cluster: the per-pixel standard deviation of 100 samples of each cluster, averaged over pixels and
 clusters, against the same spread of the training faces assigned to each cluster (a ratio near 0
 means each cluster draws one face). Everything goes to benchmarks/results/spec_examples.json; with
---figures the runs' figures named in FIGURES are copied there (the README shows them from imgs/).
+--figures the runs' figures named in FIGURES are copied there (the README and docs/spec-examples.md
+show them from imgs/).
 Flags after `--` are appended to both commands (e.g. `-- --seed=1`). About 3 minutes on 2 CPU cores.
 """
 import argparse
@@ -25,6 +26,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import GMVAE_main  # noqa: E402
 import VAE_main  # noqa: E402
+from benchmarks.commands import ROOT, recorded  # noqa: E402
 from utils.args import parse_args, run_name  # noqa: E402
 from utils.files import atomic_write_json, read_json  # noqa: E402
 
@@ -79,7 +81,7 @@ def run(family, main, command, folders, extra):
         sys.exit(f'{family}_main.py {" ".join(argv)} ended with status {status}')
     args = parse_args(family, argv)
     history = read_json(os.path.join(args.checkpoint_dir, run_name(args), 'history.json'))['history']
-    return {'command': f'python {family}_main.py ' + ' '.join(argv), 'wall_seconds': time.time() - start,
+    return {'command': recorded(f'{family}_main.py', argv), 'wall_seconds': time.time() - start,
             'valid_loss': history.get('valid/loss', [])}
 
 
@@ -90,7 +92,9 @@ def main():
     parser.add_argument('--figures', help='folder to copy the figures to (e.g. imgs)')
     parser.add_argument('extra', nargs='*', help='flags appended to both commands')
     args = parser.parse_args()
-    work = tempfile.mkdtemp(prefix='spec_examples_')
+    # A scratch folder under experiments/ (ignored by git), so that the recorded commands name it relative to the
+    # repository.
+    work = tempfile.mkdtemp(prefix='spec_examples_', dir=os.path.join(ROOT, 'experiments'))
     folders = [f'--data_dir={args.data_dir}', f'--checkpoint_dir={work}/checkpoint', f'--log_dir={work}/summary',
                f'--result_dir={work}/results']
     report = {'VAE': run('VAE', VAE_main.run, VAE_COMMAND, folders, args.extra),

@@ -55,6 +55,8 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
+from benchmarks.commands import recorded  # noqa: E402
+
 SPEC = ['--hidden_dim=64', '--num_layers=2', '--z_dim=8', '--sigma=0.001', '--drop_prob=0.3', '--learning_rate=0.01']
 BATCH_SIZES = (32, 128)
 MODEL_TYPES = (0, 1, 2, 3)
@@ -354,7 +356,7 @@ def main(argv=None):
     other = _other_cores(start, busy, ours)
     spec = next(r for r in runs if r['model_type'] == 0 and r['batch_size'] == 32)
     report = {
-        'command': 'python benchmarks/throughput.py ' + ' '.join(argv if argv is not None else sys.argv[1:]),
+        'command': recorded('benchmarks/throughput.py', argv if argv is not None else sys.argv[1:]),
         'quick': args.quick,
         'memory_measure': 'ru_maxrss (resource.getrusage) of the worker process, in MiB' +
                           ('; one process for all configurations: cumulative' if args.quick else
@@ -400,7 +402,7 @@ def peers_main(args, argv):
     path = os.path.join(args.out, 'throughput.json')
     report = _read(path)
     report['peers' if args.cores is None else f'peers_{args.cores}_core'] = {
-        'command': 'python benchmarks/throughput.py ' + ' '.join(argv if argv is not None else sys.argv[1:]),
+        'command': recorded('benchmarks/throughput.py', argv if argv is not None else sys.argv[1:]),
         'quick': args.quick, 'batch_size': timing.BATCH, 'cores': args.cores,
         'machine': {'cpus': os.cpu_count(), 'load_average_at_start': load, 'load_average_at_end': os.getloadavg(),
                     'other_processes_cpu_cores': other, 'wall_seconds': time.time() - start},

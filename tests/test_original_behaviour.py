@@ -50,7 +50,7 @@ def test_help_lists_every_default():
     out = subprocess.run([sys.executable, 'VAE_main.py', '--help'], cwd=ROOT, capture_output=True, text=True).stdout
     text = ' '.join(out.split())
     for phrase in ('(default 64)', '(default 50)', '(default 0.1;', '(default 3)', '(default 0.001)', '(default 15)',
-                   '(default 1)', 'none (default', 'README section "Defaults"'):
+                   '(default 1)', 'none (default', 'docs/defaults.md'):
         assert phrase in text, phrase
 
 

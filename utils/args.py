@@ -68,7 +68,7 @@ def build_parser(family):
         prog=f'{family}_main.py',
         description=f'Train, restore, evaluate and visualise a {family} (TensorFlow 2).',
         epilog='Defaults are those of the original TF1 code (psanch21/VAE-GMVAE) wherever its README is silent; '
-               'the README section "Defaults" gives the reason for each.')
+               'docs/defaults.md gives the reason for each.')
     model = p.add_argument_group('model and training')
     model.add_argument('--model_type', type=int, default=default_type,
                        help=f'architecture: {", ".join(f"{k}={v.family} {v.network}" for k, v in MODEL_TYPES.items() if v.family == family)} (default {default_type})')
@@ -80,7 +80,7 @@ def build_parser(family):
                             'which must then be the same for all)')
     model.add_argument('--channels', type=int, choices=(1, 3), default=None,
                        help='1 (grayscale) or 3 (colour) channels (default: 1 if every image is grayscale, else 3)')
-    # Defaults: the original code's wherever its README is silent (README "Defaults").
+    # Defaults: the original code's wherever its README is silent (docs/defaults.md).
     model.add_argument('--epochs', type=int, default=20,
                        help='number of training epochs in total; a restored run continues up to it (default 20)')
     model.add_argument('--batch_size', type=int, default=64, help='images per training step (default 64)')
@@ -131,16 +131,23 @@ def build_parser(family):
     flags = p.add_argument_group('what to do (0 or 1)')
     flags.add_argument('--train', type=_flag, default=1, help='train the model')
     flags.add_argument('--summary', type=_flag, default=1, help='write TensorBoard summaries')
-    flags.add_argument('--restore', type=_flag, default=0, help='continue from the newest checkpoint of this run')
+    flags.add_argument('--restore', type=_flag, default=0,
+                       help='continue from the newest checkpoint of this run (a results-only run, --train=0, '
+                            'loads it whatever this says)')
     flags.add_argument('--overwrite', type=_flag, default=0,
                        help='start this run over although its folders hold an earlier one: that one is set aside '
                             'in NAME.set-aside-DATE folders, not deleted (for --train=0, only its results)')
-    flags.add_argument('--plot', type=_flag, default=0, help='save the result figures as PNG')
-    flags.add_argument('--results', type=_flag, default=0, help='evaluate on the test set and write metrics.json')
+    flags.add_argument('--plot', type=_flag, default=0,
+                       help='with --results=1, also show the figures on screen, one window each (without a '
+                            'display it says so in one line)')
+    flags.add_argument('--results', type=_flag, default=0,
+                       help='evaluate on the test set: write metrics.json and save every figure as PNG')
     flags.add_argument('--skip_bad_images', type=_flag, default=0,
                        help='leave out the files of your image folder that cannot be decoded (listed in the log '
                             'and in the run folder) instead of refusing the folder')
-    flags.add_argument('--early_stopping', type=_flag, default=1, help='stop when the validation loss stops improving')
+    flags.add_argument('--early_stopping', type=_flag, default=1,
+                       help='stop when the validation loss stops improving (the rule: --patience and --min_delta); '
+                            'training then ends on the weights of its best epoch')
     flags.add_argument('--patience', type=int, default=15,
                        help='epochs without an improvement of more than --min_delta before early stopping (default 15)')
     flags.add_argument('--min_delta', type=_finite_float, default=MIN_GAIN,
@@ -150,9 +157,9 @@ def build_parser(family):
                        help='importance samples per test image for the IWAE estimate of log p(x) '
                             'in the results (test/nll_iwae; default 1000; 0 skips it)')
     flags.add_argument('--iw_images', type=int, default=None,
-                       help='test images in the IWAE estimate, the first N (default: all for the dense models, '
-                            'the first 100 for the CNNs, so that a results run takes under a minute on 2 CPU '
-                            'cores; 0: all, the estimate of the literature)')
+                       help='test images in the IWAE estimate, N spread evenly over the test set (default: all '
+                            'for the dense models, 100 for the CNNs, so that a results run takes under a minute '
+                            'on 2 CPU cores; 0: all, the estimate of the literature)')
     p.add_argument('--predict', default=None, metavar='PATH',
                    help='restore the run and write predictions_<name>.csv for the images of the folder or .npz '
                         'file PATH (their cluster, or latent mean); nothing else of the run changes')

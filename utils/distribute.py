@@ -21,7 +21,7 @@ def tf_config_problem(text):
         index = int(task['index'])
         task_type = task['type']
     except (ValueError, KeyError, TypeError) as err:
-        return f'TF_CONFIG is not a cluster and task description ({type(err).__name__}: {err}): see the README'
+        return f'TF_CONFIG is not a cluster and task description ({type(err).__name__}: {err}): see docs/distribution.md'
     if task_type not in config['cluster'] or not 0 <= index < len(config['cluster'][task_type]):
         return f"TF_CONFIG's task ({task_type} {index}) is not in its cluster"
     if not isinstance(workers, list) or not workers:
