@@ -3,9 +3,10 @@
 The encoder's two stride-2 'same' convolutions take H x W to ceil(H/2) x ceil(W/2), then to
 ceil(H/4) x ceil(W/4) (`coded_side`). The decoder mirrors them: it projects to ceil(H/4) x ceil(W/4) x 64,
 upsamples twice to 4 ceil(H/4) x 4 ceil(W/4) x 32, and where that is larger than H x W (sides that are
-not multiples of 4) crops 0 to 3 rows and columns, centred (one more at the bottom and right for an odd
-excess), before its last convolution to the C channels. For multiples of 4 (MNIST 28x28, FREY 28x20)
-there is no crop: the same layers, variables and numbers as before any size was taken.
+not multiples of 4) crops the 1 to 3 extra rows or columns, centred (the odd one at the bottom or right),
+before its last convolution to the C channels. For multiples of 4 (MNIST 28x28, FREY 28x20) there is no
+crop layer at all, not even an empty one: checkpoints name layers by their position, and these sizes keep
+the layers, variables, numbers and checkpoints of before any size was taken.
 """
 import math
 
