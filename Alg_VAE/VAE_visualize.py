@@ -20,7 +20,7 @@ class VAEVisualize(BaseVisualize):
     curves, and for z_dim == 2 the decoded manifold."""
 
     def manifold(self, images, side: int) -> str:
-        """Images decoded from latent_grid(side), (side * side, H, W[, 1]) -> '..._manifold.png'."""
+        """Images decoded from latent_grid(side), (side * side, H, W[, C]) -> '..._manifold.png'."""
         fig = image_grid(images, nrows=side, ncols=side,
                          title='Learned manifold: decoded z over a grid of N(0, 1) quantiles')
         return self.save(fig, 'manifold')

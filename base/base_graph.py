@@ -75,8 +75,7 @@ class BaseGraph(keras.Model):
         self.likelihood = likelihood
         hidden_drop = drop_prob if dropout_on == 'hidden' else 0.0
         self.input_dropout = Dropout(drop_prob if dropout_on == 'input' else 0.0, name='input_dropout')
-        self.encoder = networks.encoder_body(self.network, self.image_shape, hidden_dim, num_layers,
-                                             hidden_drop, name='encoder')
+        self.encoder = networks.encoder_body(self.network, hidden_dim, num_layers, hidden_drop, name='encoder')
         self.decoder = networks.decoder(self.network, self.image_shape, hidden_dim, num_layers,
                                         hidden_drop, name='decoder')
         self.noise = tf.random.Generator.from_seed(seed)

@@ -5,7 +5,8 @@ The module-level functions build matplotlib figures (``image_grid``, ``reconstru
 2-D points, and ``save_figure`` writes a figure atomically and closes it. ``BaseVisualize``
 composes them into one-call methods that the algorithm-specific visualisers extend.
 
-Images are (N, H, W) or (N, H, W, 1) arrays with values in [0, 1], drawn in grey without ticks.
+Images are (N, H, W[, C]) arrays of any H and W with values in [0, 1]: C = 1 (or no channel axis) is drawn
+in grey, C = 3 in colour (``draw_image``), without ticks and with at least one PNG pixel per image pixel.
 """
 import math
 import os
@@ -24,8 +25,12 @@ from matplotlib.ticker import MaxNLocator  # noqa: E402
 from sklearn.decomposition import PCA  # noqa: E402
 from sklearn.manifold import TSNE  # noqa: E402
 
+from utils.display_images import as_images  # noqa: E402
+
 DPI = 120
-MAX_FIGURE_WIDTH = 12.0  # inches
+MAX_FIGURE_WIDTH = 12.0  # inches, unless the images need more to keep one PNG pixel to each of theirs
+CELL_WIDTH = 1.0         # inches: the width of an image in a grid of up to 12 columns
+MAX_CELL_HEIGHT = 1.5    # inches: taller images are drawn narrower (FREY's 28x20 at 1.4 inches is not)
 RECONSTRUCTION_COLUMNS = 10
 LEGEND_MAX_CATEGORIES = 10  # more categories than this get a colorbar instead of a legend
 
@@ -52,27 +57,31 @@ def save_figure(fig: Figure, path: str) -> str:
     return path
 
 
-def as_images(images) -> np.ndarray:
-    """(N, H, W) or (N, H, W, 1) array-like -> (N, H, W) float array."""
-    images = np.asarray(images, dtype=np.float32)
-    if images.ndim == 4 and images.shape[-1] == 1:
-        images = images[..., 0]
-    if images.ndim != 3:
-        raise ValueError(f'expected images of shape (N, H, W) or (N, H, W, 1), got {images.shape}')
-    return images
+def draw_image(ax, image):
+    """Draw one image on `ax`: (H, W) in grey or (H, W, 3) in colour, values in [0, 1], unsmoothed."""
+    ax.imshow(image, cmap='gray' if image.ndim == 2 else None, vmin=0.0, vmax=1.0, interpolation='nearest')
+
+
+def cell_size(height: int, width: int, ncols: int) -> tuple[float, float]:
+    """(width, height) in inches of each H x W image in a grid of `ncols` columns.
+
+    CELL_WIDTH wide, narrower for images taller than MAX_CELL_HEIGHT and for grids wider than
+    MAX_FIGURE_WIDTH, but never under one PNG pixel (1 / DPI inch) per image pixel.
+    """
+    inches_per_pixel = max(min(CELL_WIDTH / width, MAX_CELL_HEIGHT / height, MAX_FIGURE_WIDTH / (ncols * width)),
+                           1 / DPI)
+    return width * inches_per_pixel, height * inches_per_pixel
 
 
 def draw_grid(cells, nrows: int, ncols: int, title: str, row_titles=None, height_ratios=None) -> Figure:
-    """Grid figure of `cells`: a row-major list of (H, W) images, None for an empty cell.
+    """Grid figure of `cells`: a row-major list of images (H, W) or (H, W, 3), None for an empty cell.
 
     `row_titles` labels each row ('' for none); `height_ratios` scales rows (1 = an image row).
     """
     if row_titles is not None and len(row_titles) != nrows:
         raise ValueError(f'{len(row_titles)} row titles for {nrows} rows')
     height_ratios = height_ratios or [1.0] * nrows
-    height, width = next(c for c in cells if c is not None).shape
-    cell_w = min(1.0, MAX_FIGURE_WIDTH / ncols)
-    cell_h = cell_w * height / width
+    cell_w, cell_h = cell_size(*next(c for c in cells if c is not None).shape[:2], ncols)
     title_h = 0.4 if title else 0.0  # inches above the grid
     fig_h = sum(height_ratios) * cell_h + title_h
     fig, axes = plt.subplots(nrows, ncols, squeeze=False, figsize=(ncols * cell_w, fig_h),
@@ -80,7 +89,7 @@ def draw_grid(cells, nrows: int, ncols: int, title: str, row_titles=None, height
                                               left=0, right=1, bottom=0, top=1 - title_h / fig_h))
     for ax, cell in zip(axes.flat, cells + [None] * (nrows * ncols - len(cells))):
         if cell is not None:
-            ax.imshow(cell, cmap='gray', vmin=0.0, vmax=1.0, interpolation='nearest')
+            draw_image(ax, cell)
         ax.set_xticks([])
         ax.set_yticks([])
         ax.set_frame_on(False)
@@ -93,7 +102,7 @@ def draw_grid(cells, nrows: int, ncols: int, title: str, row_titles=None, height
 
 def image_grid(images, nrows: int | None = None, ncols: int | None = None, title: str = '',
                row_titles: list[str] | None = None) -> Figure:
-    """Grid of N images, shape (N, H, W) or (N, H, W, 1) in [0, 1], square-ish unless given.
+    """Grid of N images (N, H, W[, C]) in [0, 1], square-ish unless given.
 
     Give `nrows`, `ncols` or both (nrows * ncols >= N); `row_titles` has one label per row.
     """
@@ -111,7 +120,7 @@ def image_grid(images, nrows: int | None = None, ncols: int | None = None, title
 
 
 def reconstruction_figure(originals, reconstructions, title: str = 'Reconstructions') -> Figure:
-    """Inputs over their reconstructions; both (N, H, W) or (N, H, W, 1) in [0, 1].
+    """Inputs over their reconstructions; both (N, H, W[, C]) in [0, 1].
 
     Up to 10 images per row; for N > 10 the figure stacks several 'input'/'reconstruction' row pairs.
     """
@@ -306,15 +315,15 @@ class BaseVisualize:
         return save_figure(fig, self.path(figure_name))
 
     def reconstructions(self, x, x_rec) -> str:
-        """Inputs x and reconstructions x_rec, (N, H, W[, 1]) each -> '..._reconstructions.png'."""
+        """Inputs x and reconstructions x_rec, (N, H, W[, C]) each -> '..._reconstructions.png'."""
         return self.save(reconstruction_figure(x, x_rec), 'reconstructions')
 
     def samples(self, x_samples, title: str = 'Samples from the prior') -> str:
-        """Generated images (N, H, W[, 1]) in a square-ish grid -> '..._samples.png'."""
+        """Generated images (N, H, W[, C]) in a square-ish grid -> '..._samples.png'."""
         return self.save(image_grid(x_samples, title=title), 'samples')
 
     def interpolations(self, images) -> str:
-        """Decoded linear paths in latent space, (P, S, H, W[, 1]): one row per pair of test images,
+        """Decoded linear paths in latent space, (P, S, H, W[, C]): one row per pair of test images,
         S steps from the reconstruction of the first image to that of the second -> '..._interpolations.png'.
         """
         images = np.asarray(images)

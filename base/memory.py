@@ -7,7 +7,7 @@ import math
 
 from base.base_model import EVAL_BATCH
 from base.iwae import IMAGE_CHUNK, SAMPLE_CHUNK
-from networks.conv_net import FILTERS
+from networks.conv_net import FILTERS, coded_side
 from utils.constants import MODEL_TYPES
 from utils.machine import physical_memory
 
@@ -29,7 +29,7 @@ def parameter_count(args, image_shape):
     h, w, c = image_shape
     pixels, hidden, layers, z = h * w * c, args.hidden_dim, args.num_layers, args.z_dim
     if MODEL_TYPES[args.model_type].network == 'cnn':
-        flat = (h // 4) * (w // 4) * FILTERS[1]
+        flat = coded_side(h) * coded_side(w) * FILTERS[1]
         convs = 9 * (c * FILTERS[0] + FILTERS[0] * FILTERS[1]) + sum(FILTERS)
         encoder = convs + _dense_net(flat, hidden, layers)
         deconvs = 9 * (FILTERS[1] * FILTERS[1] + FILTERS[1] * FILTERS[0] + FILTERS[0] * c) + sum(FILTERS) + c
@@ -45,13 +45,16 @@ def parameter_count(args, image_shape):
 
 
 def _activations_per_image(args, image_shape):
-    """Floats computed for one image in a forward pass (roughly)."""
+    """Floats computed for one image in a forward pass (roughly), with the CNN's feature maps of networks/conv_net.py."""
     h, w, c = image_shape
     pixels = h * w * c
     floats = 4 * pixels + 2 * args.num_layers * args.hidden_dim + 4 * args.z_dim
     if MODEL_TYPES[args.model_type].network == 'cnn':
-        floats += (h // 2) * (w // 2) * (FILTERS[0] + FILTERS[1]) + 2 * (h // 4) * (w // 4) * FILTERS[1] \
-            + h * w * FILTERS[0]
+        coded = coded_side(h) * coded_side(w)                                  # ceil(H/4) x ceil(W/4)
+        floats += -(-h // 2) * -(-w // 2) * FILTERS[0] + coded * FILTERS[1]     # encoder
+        floats += coded * FILTERS[1] + 4 * coded * FILTERS[1] + 16 * coded * FILTERS[0]   # decoder, before its crop
+        if 16 * coded > h * w:
+            floats += h * w * FILTERS[0]                                        # the crop to H x W
     if args.family == 'GMVAE':
         floats += 4 * args.w_dim + 2 * args.hidden_dim + 8 * args.K_clusters * args.z_dim
     return floats

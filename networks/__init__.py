@@ -4,10 +4,10 @@ from networks.dense_net import dense_decoder, dense_net
 from networks.gaussian_head import GaussianHead
 
 
-def encoder_body(network, image_shape, hidden_dim, num_layers, drop_prob, name='encoder'):
-    """(B, H, W, C) -> (B, hidden_dim), dense ('dense') or convolutional ('cnn')."""
+def encoder_body(network, hidden_dim, num_layers, drop_prob, name='encoder'):
+    """(B, H, W, C) -> (B, hidden_dim), dense ('dense') or convolutional ('cnn'), for images of any H, W, C."""
     if network == 'cnn':
-        return conv_encoder(image_shape, hidden_dim, num_layers, drop_prob, name)
+        return conv_encoder(hidden_dim, num_layers, drop_prob, name)
     return dense_net(hidden_dim, num_layers, drop_prob, name)
 
 

@@ -1,4 +1,15 @@
-"""Convolutional encoder and decoder for H x W x C images, H and W multiples of 4 (28x28, 28x20)."""
+"""Convolutional encoder and decoder for H x W x C images of any size (8x8 to 128x128 and beyond) and channels.
+
+The encoder's two stride-2 'same' convolutions take H x W to ceil(H/2) x ceil(W/2), then to
+ceil(H/4) x ceil(W/4) (`coded_side`). The decoder mirrors them: it projects to ceil(H/4) x ceil(W/4) x 64,
+upsamples twice to 4 ceil(H/4) x 4 ceil(W/4) x 32, and where that is larger than H x W (sides that are
+not multiples of 4) crops the 1 to 3 extra rows or columns, centred (the odd one at the bottom or right),
+before its last convolution to the C channels. For multiples of 4 (MNIST 28x28, FREY 28x20) there is no
+crop layer at all, not even an empty one: checkpoints name layers by their position, and these sizes keep
+the layers, variables, numbers and checkpoints of before any size was taken.
+"""
+import math
+
 import keras
 import tensorflow as tf
 
@@ -36,15 +47,19 @@ class TapsConv2D(keras.layers.Conv2D):
         return _taps(inputs, tf.convert_to_tensor(kernel))
 
 
-def _check_shape(image_shape):
-    h, w, _ = image_shape
-    if h % 4 or w % 4:
-        raise ValueError(f'the CNN networks need image sides that are multiples of 4, got {h}x{w}')
+def coded_side(side):
+    """Side of the encoder's last feature map, and of the decoder's first, for an image side: ceil(side / 4)."""
+    return -(-side // 4)
 
 
-def conv_encoder(image_shape, hidden_dim, num_layers, drop_prob, name='encoder'):
-    """(B, H, W, C) -> (B, hidden_dim): two stride-2 convolutions (H/4 x W/4 x 64), then dense layers."""
-    _check_shape(image_shape)
+def _crop(image_shape, name):
+    """[the centred Cropping2D of the decoder's 4 ceil(H/4) x 4 ceil(W/4) maps to H x W], or [] for multiples of 4."""
+    excess = [4 * coded_side(side) - side for side in image_shape[:2]]
+    return [keras.layers.Cropping2D([(e // 2, e - e // 2) for e in excess], name=name)] if any(excess) else []
+
+
+def conv_encoder(hidden_dim, num_layers, drop_prob, name='encoder'):
+    """(B, H, W, C) -> (B, hidden_dim): two stride-2 convolutions (ceil(H/4) x ceil(W/4) x 64), then dense layers."""
     return keras.Sequential([
         keras.layers.Conv2D(FILTERS[0], 3, strides=2, padding='same', activation=ACTIVATION, name=f'{name}_conv1'),
         keras.layers.Conv2D(FILTERS[1], 3, strides=2, padding='same', activation=ACTIVATION, name=f'{name}_conv2'),
@@ -53,14 +68,20 @@ def conv_encoder(image_shape, hidden_dim, num_layers, drop_prob, name='encoder')
 
 
 def conv_decoder(image_shape, hidden_dim, num_layers, drop_prob, name='decoder'):
-    """(B, latent) -> (B, H, W, C) unconstrained pixel parameters, mirroring `conv_encoder`."""
-    _check_shape(image_shape)
+    """(B, latent) -> (B, H, W, C) unconstrained pixel parameters, mirroring `conv_encoder`.
+
+    Dense layers to (B, hidden_dim), a projection to (B, ceil(H/4), ceil(W/4), 64), two transposed convolutions
+    to (B, 4 ceil(H/4), 4 ceil(W/4), 32), cropped to (B, H, W, 32) where the sides are not multiples of 4 (see
+    the module docstring), and a convolution to (B, H, W, C).
+    """
     h, w, c = image_shape
+    coded = (coded_side(h), coded_side(w), FILTERS[1])
     return keras.Sequential([
         dense_net(hidden_dim, num_layers, drop_prob, f'{name}_dense'),
-        keras.layers.Dense((h // 4) * (w // 4) * FILTERS[1], activation=ACTIVATION, name=f'{name}_project'),
-        keras.layers.Reshape((h // 4, w // 4, FILTERS[1])),
+        keras.layers.Dense(math.prod(coded), activation=ACTIVATION, name=f'{name}_project'),
+        keras.layers.Reshape(coded),
         keras.layers.Conv2DTranspose(FILTERS[1], 3, strides=2, padding='same', activation=ACTIVATION, name=f'{name}_deconv1'),
         keras.layers.Conv2DTranspose(FILTERS[0], 3, strides=2, padding='same', activation=ACTIVATION, name=f'{name}_deconv2'),
+        *_crop(image_shape, f'{name}_crop'),
         TapsConv2D(c, 3, padding='same', name=f'{name}_pixels'),
     ], name=name)

@@ -93,7 +93,7 @@ def test_caps_points_so_sprite_fits(tmp_path, monkeypatch):
     (lambda e, i, m: (e, i[:-1], m), 'images has 49 items'),
     (lambda e, i, m: (e, i, {**m, 'label': m['label'][:-1]}), "column 'label' has 49 values"),
     (lambda e, i, m: (e[0], i, m), r'shape \(N, D\)'),
-    (lambda e, i, m: (e, i[..., None].repeat(3, axis=-1), m), r'\(N, H, W\) or \(N, H, W, 1\)'),
+    (lambda e, i, m: (e, i[..., None].repeat(2, axis=-1), m), r'\(N, H, W, 1\) or \(N, H, W, 3\)'),
 ])
 def test_mismatch_raises(tmp_path, change, message):
     with pytest.raises(ValueError, match=message):

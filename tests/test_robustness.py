@@ -402,7 +402,7 @@ def test_memory_estimate_counts_the_weights_exactly():
         gm = ['--w_dim=3', '--K_clusters=4'] if family == 'GMVAE' else []
         args = parse_args(family, [f'--model_type={model_type}', '--hidden_dim=8', '--num_layers=3', '--z_dim=2',
                                    '--drop_prob=0.1', *gm])
-        for shape in ((28, 28, 1), (28, 20, 1)):
+        for shape in ((28, 28, 1), (28, 20, 1), (27, 19, 1), (8, 8, 3), (33, 47, 3), (128, 128, 3)):
             graph = graph_class.from_args(args, shape)
             graph.loss_terms(tf.zeros((1,) + shape))
             assert parameter_count(args, shape) == sum(int(np.prod(w.shape)) for w in graph.weights)

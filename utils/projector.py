@@ -15,6 +15,8 @@ import numpy as np
 import tensorflow as tf
 from tensorboard.plugins import projector
 
+from utils.display_images import as_images
+
 MAX_SPRITE_PX = 8192  # TensorBoard's limit on each side of the sprite image.
 CHECKPOINT_NAME = 'embedding.ckpt'
 METADATA_NAME = 'metadata.tsv'
@@ -35,22 +37,25 @@ def _write_metadata(path, metadata):
 
 
 def _write_sprite(path, images):
-    """images (N, H, W) in [0, 1] -> one grayscale PNG, a square grid of ceil(sqrt(N)) cells a side, row-major."""
-    n, h, w = images.shape
+    """images (N, H, W) grey or (N, H, W, 3) colour, in [0, 1] -> one RGB PNG, a square grid of ceil(sqrt(N))
+    cells a side, row-major."""
+    n, h, w = images.shape[:3]
+    images = images.reshape(n, h, w, -1)
     side = math.isqrt(n - 1) + 1  # ceil(sqrt(n)) in exact integer arithmetic
-    grid = np.zeros((side * side, h, w), dtype=np.float32)
+    grid = np.zeros((side * side,) + images.shape[1:], dtype=np.float32)
     grid[:n] = images
-    grid = grid.reshape(side, side, h, w).transpose(0, 2, 1, 3).reshape(side * h, side * w)
-    grey = np.round(np.clip(grid, 0.0, 1.0) * 255).astype(np.uint8)
-    # Equal uint8 RGB channels: cmap='gray' would pass through a lookup table that shifts grey levels.
-    matplotlib.image.imsave(path, np.repeat(grey[..., None], 3, axis=-1))
+    grid = grid.reshape(side, side, h, w, -1).transpose(0, 2, 1, 3, 4).reshape(side * h, side * w, -1)
+    rgb = np.round(np.clip(grid, 0.0, 1.0) * 255).astype(np.uint8)
+    # Grey as equal uint8 RGB channels: cmap='gray' would pass through a lookup table that shifts grey levels.
+    matplotlib.image.imsave(path, np.broadcast_to(rgb, rgb.shape[:2] + (3,)))
 
 
 def write_projector(log_dir: str, embeddings: np.ndarray, images: np.ndarray | None,
                     metadata: dict[str, Sequence] | None, name: str = 'latent_mean') -> None:
     """Write the N points of `embeddings` (N, D) for TensorBoard's PROJECTOR tab into `log_dir`.
 
-    images: (N, H, W) or (N, H, W, 1) floats in [0, 1] shown as point thumbnails, or None.
+    images: (N, H, W), (N, H, W, 1) (grey) or (N, H, W, 3) (colour) floats in [0, 1], of any H and W,
+        shown as point thumbnails, or None.
     metadata: column name -> N values (labels, clusters, ...), or None.
     name: the tensor's name in the projector; checkpoint key '<name>/.ATTRIBUTES/VARIABLE_VALUE'.
 
@@ -69,14 +74,10 @@ def write_projector(log_dir: str, embeddings: np.ndarray, images: np.ndarray | N
         if len(values) != n:
             raise ValueError(f'metadata column {column!r} has {len(values)} values but embeddings has {n} rows.')
     if images is not None:
-        images = np.asarray(images, dtype=np.float32)
-        if images.ndim == 4 and images.shape[-1] == 1:
-            images = images[..., 0]
-        if images.ndim != 3:
-            raise ValueError(f'images must have shape (N, H, W) or (N, H, W, 1), got {images.shape}.')
+        images = as_images(images)
         if len(images) != n:
             raise ValueError(f'images has {len(images)} items but embeddings has {n} rows.')
-        cells_per_side = MAX_SPRITE_PX // max(images.shape[1:])
+        cells_per_side = MAX_SPRITE_PX // max(images.shape[1:3])
         if cells_per_side == 0:
             raise ValueError(f'images of {images.shape[1]}x{images.shape[2]} px exceed the {MAX_SPRITE_PX} px sprite limit.')
         if n > cells_per_side ** 2:

@@ -20,7 +20,7 @@ class KerasVAE(keras.Model):
 
     def __init__(self, network, image_shape, **kwargs):
         super().__init__(**kwargs)
-        self.encoder = networks.encoder_body(network, image_shape, HIDDEN, LAYERS, 0.0)
+        self.encoder = networks.encoder_body(network, HIDDEN, LAYERS, 0.0)
         self.head = networks.GaussianHead(Z_DIM)
         self.decoder = networks.decoder(network, image_shape, HIDDEN, LAYERS, 0.0)
         self.seed = keras.random.SeedGenerator(0)
