@@ -15,7 +15,6 @@ show them from imgs/).
 Flags after `--` are appended to both commands (e.g. `-- --seed=1`). About 3 minutes on 2 CPU cores.
 """
 import argparse
-import json
 import os
 import shutil
 import sys
