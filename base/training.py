@@ -25,7 +25,7 @@ class Training:
         cfg = self.config
         n, batch, steps = len(self.data.train.x), cfg.batch_size, self.steps_per_epoch
         if steps == 0:
-            raise RunError(f'--batch_size={batch} is larger than the {n} training images')
+            raise RunError(f'--batch_size={batch} is larger than the {n} training images: give --batch_size={n} or less')
         replicas = self.strategy.num_replicas_in_sync
         if batch < replicas:
             raise RunError(f'--batch_size={batch} is smaller than the {replicas} replicas that share each batch')
