@@ -219,3 +219,10 @@ def test_mnist_can_be_resized_for_smaller_experiments(tmp_path):
     resized = image_sources.im.resize_array(x, (14, 14), None)
     assert resized.shape == (12, 14, 14, 1) and resized.dtype == np.float32
     assert abs(resized.mean() - x.mean()) < 0.02
+
+
+def test_a_file_whose_extension_names_another_format_is_still_decoded(tmp_path):
+    for i in range(2):
+        save(tmp_path / 'misnamed' / f'{i}.png', gray(i), format='JPEG')   # JPEG data in a .png file
+    images = load_images(str(tmp_path / 'misnamed'), progress=False)
+    assert images.x.shape == (2, 12, 10, 1)

@@ -22,7 +22,8 @@ from PIL import Image, UnidentifiedImageError
 
 from utils.errors import DataError
 
-IMAGE_EXTENSIONS = ('.png', '.jpg', '.jpeg', '.bmp', '.gif')
+FORMATS = {'.png': 'PNG', '.jpg': 'JPEG', '.jpeg': 'JPEG', '.bmp': 'BMP', '.gif': 'GIF'}   # Pillow's names
+IMAGE_EXTENSIONS = tuple(FORMATS)
 IGNORED_FILES = ('thumbs.db', 'desktop.ini')
 MIN_SIDE = 8                  # the networks' smallest image side
 BAD_NAMED = 5                 # bad files named in the error sentence
@@ -100,7 +101,11 @@ def decode(path, size=None):
     """The first frame of image file `path` as uint8, (H, W) for grayscale or (H, W, 3), resized to
     `size` (H, W) if given; and the conversions made ('alpha', 'palette'). Raises BadImage."""
     try:
-        with Image.open(path) as image:
+        try:   # the format its extension names first (faster), then any (a file misnamed)
+            image = Image.open(path, formats=(FORMATS[os.path.splitext(path)[1].lower()],))
+        except UnidentifiedImageError:
+            image = Image.open(path)
+        with image:
             image.seek(0)
             image.load()
             return _convert(image, size)
