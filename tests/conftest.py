@@ -4,6 +4,7 @@ from pathlib import Path
 
 os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
 os.environ.setdefault('CUDA_VISIBLE_DEVICES', '')
+os.environ.setdefault('OMP_NUM_THREADS', '1')   # OpenMP and OpenBLAS threads spin-waiting for a core other workers hold
 
 import numpy as np
 import pytest

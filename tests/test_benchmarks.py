@@ -46,6 +46,7 @@ def test_mc_samples_cost_quick_on_random_data(tmp_path):
     assert 'M=2' in done.stdout
 
 
+@pytest.mark.slow   # ~1 minute each on 2 cores
 @pytest.mark.parametrize('cores', [None, 1])
 def test_throughput_peers_quick(tmp_path, cores):
     """--peers=keras on random data: the production loop and the Keras peers side by side (no JAX needed);

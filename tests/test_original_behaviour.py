@@ -127,6 +127,7 @@ def test_results_only_without_a_checkpoint_is_one_sentence(tmp_path, mnist_dir, 
 
 
 # ------------------------------------------------------------------ the spec's settings learn (real data)
+@pytest.mark.slow
 def test_spec_vae_settings_keep_improving_on_real_mnist(tmp_path, real_data_dir):
     """The spec's VAE flags (sigma 0.001, l_rate 0.01, drop_prob 0.3) on 20,000 real images: the validation
     loss falls from the first epochs on (with the dropout active it rose from epoch 2)."""
@@ -139,6 +140,7 @@ def test_spec_vae_settings_keep_improving_on_real_mnist(tmp_path, real_data_dir)
     assert valid[-1] < valid[0] - 500 and min(valid) < valid[1], valid
 
 
+@pytest.mark.slow
 def test_spec_gmvae_settings_leave_the_mean_face_on_real_frey(tmp_path, real_data_dir):
     """The spec's FREY GMVAE-CNN flags, seed 1: with ReLU units the model stayed at the mean face (the
     validation loss near 1,700 nats for 20 epochs); it must fall far below it within 10 epochs."""
