@@ -29,6 +29,7 @@ def mirrored_check(tmp_path, model_type, *flags):
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+@pytest.mark.slow   # a process with two logical devices trains four models: ~30 s each on 2 cores, 60 s when busy
 @pytest.mark.parametrize('model_type, flags', [
     (0, ('--drop_prob=0.3', '--likelihood=bernoulli')),    # dense: XLA, dropout and binarisation noise
     (3, ('--drop_prob=0.3', '--w_dim=2', '--K_clusters=3')),   # CNN GMVAE: all four terms
