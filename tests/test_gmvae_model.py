@@ -16,7 +16,6 @@ from utils.args import parse_args, run_name
 from utils.data import Dataset, Split
 from utils.metrics import many_to_one_accuracy, paper_accuracy
 
-pytestmark = pytest.mark.xdist_group('gmvae_model')   # one worker trains `trained` for all of them
 K = 4
 ELBO_TERMS = ('test/reconstruction', 'test/kl_z', 'test/kl_w', 'test/kl_y', 'test/loss')
 CLUSTERING = ('test/accuracy_hungarian', 'test/accuracy_many_to_one', 'test/accuracy_paper',
