@@ -1,11 +1,13 @@
-"""A quiet console: only the project's own lines, unless --verbose=1 or TF_CPP_MIN_LOG_LEVEL is set.
+"""A quiet console: only the project's own lines, unless --verbose=1 or TF_CPP_MIN_LOG_LEVEL=0.
 
 TensorFlow prints its start-up lines (oneDNN, CUDA drivers, CPU instructions, absl) from C++ while it
 is imported, before its log level is read, and its device set-up prints an error line on machines
-without a GPU. `quiet_console` runs before TensorFlow is imported: it sets TF_CPP_MIN_LOG_LEVEL=3
-(C++ errors that matter reach Python as exceptions), imports TensorFlow with the process's stderr
+without a GPU; so TF_CPP_MIN_LOG_LEVEL=3, the usual way to quiet TensorFlow, does not hide them.
+`quiet_console` runs before TensorFlow is imported: it sets TF_CPP_MIN_LOG_LEVEL=3 whatever the user
+set (C++ errors that matter reach Python as exceptions), imports TensorFlow with the process's stderr
 held in a temporary file (shown again if the import fails), and sets TensorFlow's and absl's Python
-loggers to errors only.
+loggers to errors only. It steps aside for --verbose=1 and for TF_CPP_MIN_LOG_LEVEL=0, the user asking
+for every line.
 """
 import os
 import sys
@@ -26,12 +28,12 @@ def verbose_requested(argv):
 
 
 def quiet_console(argv=None):
-    """Silence TensorFlow's own console lines unless argv has --verbose=1 or the user set TF_CPP_MIN_LOG_LEVEL.
+    """Silence TensorFlow's own console lines unless argv has --verbose=1 or the user set TF_CPP_MIN_LOG_LEVEL=0.
 
     Returns True when it silenced them. Call it before anything imports TensorFlow.
     """
     argv = sys.argv[1:] if argv is None else [str(a) for a in argv]
-    if verbose_requested(argv) or 'TF_CPP_MIN_LOG_LEVEL' in os.environ:
+    if verbose_requested(argv) or os.environ.get('TF_CPP_MIN_LOG_LEVEL', '').strip() == '0':
         return False
     os.environ['TF_CPP_MIN_LOG_LEVEL'] = '3'
     if 'tensorflow' not in sys.modules:

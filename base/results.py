@@ -9,6 +9,8 @@ from base import iwae
 from base.base_visualize import show_figures
 from utils.files import atomic_write_json
 
+RECONSTRUCTION_IMAGES = 20   # test images in the reconstructions figure
+SAMPLE_IMAGES = 64           # images drawn from the prior in the samples figure
 INTERPOLATION_PAIRS = 8 # pairs of test images (0 and 1, 2 and 3, ...) in the interpolation figure
 INTERPOLATION_STEPS = 10
 # Test images in a CNN's IWAE estimate by default: 1000 samples of each keep a results run under a minute
@@ -125,9 +127,9 @@ class Results:
         (raw in 2-D, else PCA), the loss curves (after training) and, with two test images or more,
         interpolations between the latent means of pairs of test images.
         """
-        x = self.x_test[:20]
+        x = self.x_test[:RECONSTRUCTION_IMAGES]
         paths = [vis.reconstructions(x, self.predict(self.graph.reconstruct, x)),
-                 vis.samples(np.asarray(self.graph.sample(64))),
+                 vis.samples(np.asarray(self.graph.sample(SAMPLE_IMAGES))),
                  vis.latent_space(self.test_z, self.data.test.y, seed=self.config.seed),
                  vis.scatter(self.test_z, *self.scatter_colours(), symbol='z', seed=self.config.seed)]
         if len(self.test_z) >= 2:

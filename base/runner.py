@@ -11,6 +11,7 @@ import shlex
 import signal
 import sys
 
+from base.console import quiet_console
 from base.run_folder import RunFolderError, claim, release_all
 from utils.args import parse_args, run_name
 
@@ -53,18 +54,21 @@ def record_run_data(dataset, paths, args, log):
         log.info(f"The {len(dataset.skipped)} files left out are listed in '{skipped}'.")
 
 
-def main(family, graphs, model_class, argv=None):
-    """Run one job of `family` ('VAE' or 'GMVAE'); graphs maps model_type -> graph class. Returns the exit status."""
+def main(family, classes, argv=None):
+    """Run one job of `family` ('VAE' or 'GMVAE'); classes() imports and returns the graph classes by model_type
+    and the model class. Returns the exit status."""
     try:
-        return _main(family, graphs, model_class, argv)
+        return _main(family, classes, argv)
     finally:
         release_all()   # the run folder's lock (base/run_folder.py)
 
 
-def _main(family, graphs, model_class, argv):
+def _main(family, classes, argv):
     argv = sys.argv[1:] if argv is None else [str(a) for a in argv]
     args = parse_args(family, argv)
-    # Heavy imports after parsing, so that --help and argument errors answer at once.
+    # Heavy imports after parsing, so that --help and argument errors answer at once; TensorFlow quietly.
+    quiet_console(argv)
+    graphs, model_class = classes()
     import keras
     import tensorflow as tf
 

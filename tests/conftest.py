@@ -1,9 +1,10 @@
-"""Shared fixtures: quiet TensorFlow, tiny generated datasets, and the real data when present."""
+"""Shared fixtures: quiet TensorFlow, small result figures, tiny generated datasets, and the real data when present."""
 import os
 from pathlib import Path
 
 os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
 os.environ.setdefault('CUDA_VISIBLE_DEVICES', '')
+os.environ.setdefault('OMP_NUM_THREADS', '1')   # OpenMP and OpenBLAS threads spin-waiting for a core other workers hold
 
 import numpy as np
 import pytest
@@ -16,6 +17,20 @@ if os.environ.get('CI'):
     settings.load_profile('ci')
 
 REAL_DATA = Path(__file__).resolve().parents[2] / 'shared' / 'data'
+# Every test's result figures have a few cells each instead of hundreds: one matplotlib axes per image took
+# most of a results run (the 20 x 20 manifold alone ~10 s). Each figure is still drawn and saved.
+SMALL_FIGURES = {'base.results.RECONSTRUCTION_IMAGES': 4, 'base.results.SAMPLE_IMAGES': 4,
+                 'base.results.INTERPOLATION_PAIRS': 2, 'Alg_VAE.VAE_model.MANIFOLD_SIDE': 4,
+                 'Alg_GMVAE.GMVAE_model.SAMPLES_PER_CLUSTER': 4, 'Alg_GMVAE.GMVAE_visualize.OVERVIEW_COLUMNS': 4,
+                 'Alg_GMVAE.GMVAE_visualize.IMAGES_PER_CLUSTER_ROW': 4}
+
+
+@pytest.fixture(autouse=True, scope='session')
+def small_figures():
+    with pytest.MonkeyPatch.context() as patch:   # for the whole session: module fixtures' results too
+        for target, value in SMALL_FIGURES.items():
+            patch.setattr(target, value)
+        yield
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
 """Smoke tests of benchmarks/throughput.py: --quick on random data (no MNIST files), ~30 s on 2 cores; with
---peers=keras (the Keras peers only: the tests need no JAX) ~60 s. And of benchmarks/mc_samples_cost.py --quick."""
+--peers=keras (the Keras peers only: the tests need no JAX) ~60 s. And of benchmarks/mc_samples_cost.py --quick.
+The benchmark runs are marked slow (.ci/run runs them); the checks of the flags and constants are quick."""
 import json
 import os
 import subprocess
@@ -21,6 +22,7 @@ def run_quick(script, tmp_path, *flags, timeout=300):
     return done
 
 
+@pytest.mark.slow   # a whole benchmark run: 35-50 s on 2 cores, twice that when they are busy
 def test_throughput_quick_on_random_data(tmp_path):
     done = run_quick('throughput.py', tmp_path)
     report = json.load(open(tmp_path / 'throughput.json'))
@@ -36,6 +38,7 @@ def test_throughput_quick_on_random_data(tmp_path):
     assert 'spec_vae' in done.stdout and 'images/s' in done.stdout
 
 
+@pytest.mark.slow   # a whole benchmark run: 35-50 s on 2 cores, twice that when they are busy
 def test_mc_samples_cost_quick_on_random_data(tmp_path):
     done = run_quick('mc_samples_cost.py', tmp_path)
     report = json.load(open(tmp_path / 'mc_samples_cost.json'))
@@ -46,6 +49,7 @@ def test_mc_samples_cost_quick_on_random_data(tmp_path):
     assert 'M=2' in done.stdout
 
 
+@pytest.mark.slow   # ~1 minute each on 2 cores
 @pytest.mark.parametrize('cores', [None, 1])
 def test_throughput_peers_quick(tmp_path, cores):
     """--peers=keras on random data: the production loop and the Keras peers side by side (no JAX needed);

@@ -29,6 +29,7 @@ def mirrored_check(tmp_path, model_type, *flags):
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+@pytest.mark.slow   # a process with two logical devices trains four models: ~30 s each on 2 cores, 60 s when busy
 @pytest.mark.parametrize('model_type, flags', [
     (0, ('--drop_prob=0.3', '--likelihood=bernoulli')),    # dense: XLA, dropout and binarisation noise
     (3, ('--drop_prob=0.3', '--w_dim=2', '--K_clusters=3')),   # CNN GMVAE: all four terms
@@ -78,6 +79,7 @@ def finish(procs, timeout=300):
     return [(proc.returncode, err) for proc, (_, err) in zip(procs, outputs)]
 
 
+@pytest.mark.slow
 def test_two_workers_on_localhost_train_an_epoch_and_write_one_checkpoint(tmp_path, frey_dir):
     argv = small(tmp_path, frey_dir, '--dataset_name=FREY', '--epochs=1', '--batch_size=16', '--drop_prob=0.2',
                  '--distribute=multiworker', '--results=1', '--iw_samples=10')
@@ -121,6 +123,7 @@ def test_multiworker_without_tf_config_exits_2(tmp_path, frey_dir, monkeypatch, 
     assert len(err) == 1 and 'TF_CONFIG' in err[0]
 
 
+@pytest.mark.slow
 def test_a_signal_to_one_worker_stops_both_after_the_same_epoch(tmp_path, frey_dir):
     argv = small(tmp_path, frey_dir, '--dataset_name=FREY', '--epochs=4', '--batch_size=16',
                  '--distribute=multiworker')

@@ -37,8 +37,8 @@ def images(n, likelihood='gaussian'):
 
 def elbo(graph, x, repeats):
     """-(sum of the -ELBO terms) of each image, averaged over `repeats` draws: (B,)."""
-    x = tf.constant(x)
-    return np.mean([-sum(t.numpy() for t in graph.per_example_terms(x).values()) for _ in range(repeats)], axis=0)
+    x, terms = tf.constant(x), tf.function(graph.per_example_terms)   # traced once: a draw is one graph call
+    return np.mean([-sum(t.numpy() for t in terms(x).values()) for _ in range(repeats)], axis=0)
 
 
 # ---------------------------------------------------------------------------- the weights

@@ -96,7 +96,8 @@ def test_vae_main_trains_restores_and_produces_results(tmp_path, mnist_dir):
 
 
 def test_vae_cnn_main_on_frey(tmp_path, frey_dir):
-    argv = common(tmp_path, frey_dir) + ['--model_type=1', '--dataset_name=FREY', '--results=1', '--plot=1']
+    argv = common(tmp_path, frey_dir) + ['--model_type=1', '--dataset_name=FREY', '--results=1', '--plot=1',
+                                         '--iw_samples=10']   # a CNN's 1000 samples per image took most of it
     assert VAE_main.run(argv) == 0
     results = tmp_path / 'results' / 'VC_FREY_001_2_32_2'
     assert len(list(results.glob('*.png'))) == 7   # with the interpolations, the z_dim 2 manifold and z scatter
@@ -106,7 +107,8 @@ def test_vae_cnn_main_on_frey(tmp_path, frey_dir):
 def test_gmvae_main_spec_example_trains_then_restores(tmp_path, frey_dir):
     spec = ['--model_type=3', '--dataset_name=FREY', '--sigma=0.001', '--z_dim=8', '--w_dim=2', '--K_clusters=8',
             '--hidden_dim=64', '--num_layers=2', '--epochs=1', '--batch_size=32', '--drop_prob=0.3',
-            '--l_rate=0.01', '--results=1', '--plot=1', '--restore=1', '--early_stopping=1']
+            '--l_rate=0.01', '--results=1', '--plot=1', '--restore=1', '--early_stopping=1',
+            '--iw_samples=10']   # not the spec's: the CNN's 1000 samples per image took most of the test
     dirs = common(tmp_path, frey_dir)[:4]
     assert GMVAE_main.run(dirs + spec + ['--train=1']) == 0
     assert GMVAE_main.run(dirs + spec + ['--train=0']) == 0

@@ -2,6 +2,7 @@
 import json
 import logging
 import os
+import shutil
 
 import keras
 import numpy as np
@@ -32,9 +33,23 @@ def make_model(tmp_path, *flags, dataset=None):
     return VAEModel(graph, args, dataset, paths, logging.getLogger('test')), args
 
 
-def test_training_writes_checkpoints_history_and_summaries(tmp_path):
-    model, _ = make_model(tmp_path)
+@pytest.fixture(scope='module')
+def trained(tmp_path_factory):
+    """A VAE trained 2 epochs with make_model's flags, and its folder; a test that goes on from it takes a copy."""
+    folder = tmp_path_factory.mktemp('vae')
+    model, _ = make_model(folder)
     model.train()
+    return model, folder
+
+
+def copy_of(trained, tmp_path):
+    """tmp_path holding a copy of the trained run's folders."""
+    shutil.copytree(trained[1], tmp_path, dirs_exist_ok=True)
+    return tmp_path
+
+
+def test_training_writes_checkpoints_history_and_summaries(trained):
+    model, _ = trained
     assert int(model.epoch.numpy()) == 2
     assert len(model.history['train/loss']) == 2 and len(model.history['valid/kl_z']) == 2
     assert model.manager.latest_checkpoint.endswith('-2')
@@ -43,13 +58,12 @@ def test_training_writes_checkpoints_history_and_summaries(tmp_path):
     assert any(f.startswith('events.out.tfevents') for f in os.listdir(model.paths.summary_dir))
 
 
-def test_restore_gives_identical_outputs_and_continues_the_epoch_count(tmp_path):
-    model, _ = make_model(tmp_path)
-    model.train()
+def test_restore_gives_identical_outputs_and_continues_the_epoch_count(trained, tmp_path):
+    model, _ = trained
     x = tf.constant(model.x_test[:8])
     expected = model.graph.latent_mean(x).numpy(), model.graph.reconstruct(x).numpy()
 
-    again, _ = make_model(tmp_path, '--epochs=3')
+    again, _ = make_model(copy_of(trained, tmp_path), '--epochs=3')
     assert again.restore(required=True)
     assert int(again.epoch.numpy()) == 2
     np.testing.assert_array_equal(again.graph.latent_mean(x).numpy(), expected[0])
@@ -66,22 +80,20 @@ def test_restore_without_checkpoint(tmp_path):
         model.restore(required=True)
 
 
-def test_restore_with_other_training_flags_names_them(tmp_path):
-    make_model(tmp_path)[0].train()
-    other, _ = make_model(tmp_path, '--l_rate=0.01', '--drop_prob=0.2')
+def test_restore_with_other_training_flags_names_them(trained, tmp_path):
+    other, _ = make_model(copy_of(trained, tmp_path), '--l_rate=0.01', '--drop_prob=0.2')
     with pytest.raises(RunError, match=r'--learning_rate \(saved 0.001, given 0.01\).*--drop_prob'):
         other.restore(required=False)
 
 
-def test_non_finite_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path):
-    model, _ = make_model(tmp_path, '--epochs=1')
-    model.train()
-    good = model.manager.latest_checkpoint
-    broken, _ = make_model(tmp_path, '--epochs=2')
-    broken.restore(required=True)
+def test_non_finite_loss_stops_and_keeps_the_last_good_checkpoint(trained, tmp_path):
+    broken, _ = make_model(copy_of(trained, tmp_path), '--epochs=3')
+    assert broken.restore(required=True)
+    good = broken.manager.latest_checkpoint
+    assert good.endswith('-2')
     bias = broken.graph.q_z.mean.bias
     bias.assign(tf.fill(bias.shape, np.nan))
-    with pytest.raises(NonFiniteLoss, match=r'epoch 2.*sigma'):
+    with pytest.raises(NonFiniteLoss, match=r'epoch 3.*sigma'):
         broken.train()
     assert broken.manager.latest_checkpoint == good
 
@@ -92,18 +104,17 @@ def test_batch_larger_than_the_dataset_is_refused(tmp_path):
         model.train()
 
 
-def test_same_seed_same_weights(tmp_path):
-    a, _ = make_model(tmp_path / 'a')
-    b, _ = make_model(tmp_path / 'b')
-    a.train()
+def test_same_seed_same_weights(trained, tmp_path):
+    a, _ = trained
+    b, _ = make_model(tmp_path)
     b.train()
     for va, vb in zip(a.graph.weights, b.graph.weights):
         np.testing.assert_array_equal(va.numpy(), vb.numpy())
 
 
-def test_results_write_metrics_and_figures(tmp_path):
-    model, _ = make_model(tmp_path, '--epochs=1')
-    model.train()
+def test_results_write_metrics_and_figures(trained, tmp_path):
+    model, _ = make_model(copy_of(trained, tmp_path))
+    assert model.restore(required=True)
     metrics = model.results(plot=True)
     on_disk = json.load(open(os.path.join(model.paths.result_dir, 'metrics.json')))
     assert on_disk == pytest.approx(metrics)

@@ -30,12 +30,19 @@ def binary_batch(n=16):
     return tf.constant(np.round(blobs(n, SHAPE[:2])[0]))
 
 
+def with_noise(fn, seed):
+    """fn, traced once, as draw(i): fn() under the batch noise keyed (seed, i)."""
+    @tf.function
+    def draw(i):
+        with batch_noise.batch_noise(tf.stack([tf.constant(seed, tf.int64), i]), 16):
+            return fn()
+    return lambda i: draw(tf.constant(i, tf.int64))
+
+
 def mean_over_draws(fn, draws):
-    """fn() averaged over `draws` calls, each under its own batch noise (-> float)."""
-    values = []
-    for i in range(draws):
-        with batch_noise.batch_noise(tf.constant([7, i], tf.int64), 16):
-            values.append(float(fn()))
+    """fn() averaged over `draws` calls, each under its own batch noise (-> float) and its standard error."""
+    draw = with_noise(fn, 7)
+    values = [float(draw(i)) for i in range(draws)]
     return float(np.mean(values)), float(np.std(values) / np.sqrt(draws))
 
 
@@ -47,8 +54,9 @@ def test_mc_samples_average_each_term_over_m_draws(family):
     x = binary_batch()
     one, many = graph_of(family), graph_of(family, f'--mc_samples={M}')
     many.set_weights(one.get_weights())
-    single_draws = [one.per_example_terms(x) for _ in range(draws)]
-    averaged_draws = [many.per_example_terms(x) for _ in range(draws // M)]
+    one_terms, many_terms = tf.function(one.per_example_terms), tf.function(many.per_example_terms)   # traced once
+    single_draws = [one_terms(x) for _ in range(draws)]
+    averaged_draws = [many_terms(x) for _ in range(draws // M)]
     for name in one.term_names:
         single = [np.asarray(terms[name]) for terms in single_draws]                           # each (B,)
         averaged = [np.asarray(terms[name]) for terms in averaged_draws]
@@ -112,12 +120,15 @@ def test_iwae_training_reports_the_elbo_and_minimises_the_bound():
     assert float(terms['objective']) != pytest.approx(float(terms['loss']), rel=1e-4)
     variables = graph.trainable_variables
     optimizer = tf.keras.optimizers.Adam(1e-3)
-    losses = []
-    for step in range(60):
-        with batch_noise.batch_noise(tf.constant([0, step], tf.int64), 16), tf.GradientTape() as tape:
+
+    def step():
+        with tf.GradientTape() as tape:
             objective = graph.loss_terms(x, training=True)['objective']
         optimizer.apply_gradients(zip(tape.gradient(objective, variables), variables))
-        losses.append(float(objective))
+        return objective
+
+    train = with_noise(step, 0)
+    losses = [float(train(i)) for i in range(60)]
     assert np.isfinite(losses).all() and np.mean(losses[-10:]) < np.mean(losses[:10]) - 20
 
 

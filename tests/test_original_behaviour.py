@@ -20,7 +20,7 @@ from base.base_model import RunError, RunPaths
 from networks import batch_noise
 from tests.conftest import blobs
 from tests.test_args import SPEC_GMVAE, SPEC_VAE
-from tests.test_main import ROOT, common, frey_dir, mnist_dir  # noqa: F401 (fixtures)
+from tests.test_main import ROOT, common, frey_dir  # noqa: F401 (fixture)
 from utils.args import parse_args, run_name
 from utils.data import Dataset, Split, load_dataset
 
@@ -109,17 +109,18 @@ def test_beta_must_be_a_non_negative_number():
 
 
 # ------------------------------------------------------------------ results load the checkpoint
-def test_results_only_loads_the_checkpoint_whatever_restore_says(tmp_path, mnist_dir, capsys):  # noqa: F811
-    argv = common(tmp_path, mnist_dir) + ['--iw_samples=5']
+def test_results_only_loads_the_checkpoint_whatever_restore_says(tmp_path, frey_dir, capsys):  # noqa: F811
+    argv = common(tmp_path, frey_dir) + ['--dataset_name=FREY', '--iw_samples=5']   # FREY: 300 images, not 5,500
     assert VAE_main.run(argv + ['--epochs=2']) == 0
     assert VAE_main.run(argv + ['--epochs=2', '--train=0', '--restore=0', '--results=1']) == 0
-    metrics = json.load(open(f'{tmp_path}/results/V_MNIST_001_2_32_2/metrics.json'))
+    metrics = json.load(open(f'{tmp_path}/results/V_FREY_001_2_32_2/metrics.json'))
     assert metrics['epochs_trained'] == 2
-    assert 'Restored' in capsys.readouterr().err + open(f'{tmp_path}/summary/V_MNIST_001_2_32_2/train.log').read()
+    assert 'Restored' in capsys.readouterr().err + open(f'{tmp_path}/summary/V_FREY_001_2_32_2/train.log').read()
 
 
-def test_results_only_without_a_checkpoint_is_one_sentence(tmp_path, mnist_dir, capsys):  # noqa: F811
-    status = VAE_main.run(common(tmp_path, mnist_dir) + ['--train=0', '--restore=0', '--results=1'])
+def test_results_only_without_a_checkpoint_is_one_sentence(tmp_path, frey_dir, capsys):  # noqa: F811
+    status = VAE_main.run(common(tmp_path, frey_dir) + ['--dataset_name=FREY', '--train=0', '--restore=0',
+                                                         '--results=1'])
     err = capsys.readouterr().err.strip().splitlines()
     assert status == 2
     assert err[-1].startswith('error: no checkpoint of run') and 'train it first' in err[-1]
@@ -127,6 +128,7 @@ def test_results_only_without_a_checkpoint_is_one_sentence(tmp_path, mnist_dir, 
 
 
 # ------------------------------------------------------------------ the spec's settings learn (real data)
+@pytest.mark.slow
 def test_spec_vae_settings_keep_improving_on_real_mnist(tmp_path, real_data_dir):
     """The spec's VAE flags (sigma 0.001, l_rate 0.01, drop_prob 0.3) on 20,000 real images: the validation
     loss falls from the first epochs on (with the dropout active it rose from epoch 2)."""
@@ -139,6 +141,7 @@ def test_spec_vae_settings_keep_improving_on_real_mnist(tmp_path, real_data_dir)
     assert valid[-1] < valid[0] - 500 and min(valid) < valid[1], valid
 
 
+@pytest.mark.slow
 def test_spec_gmvae_settings_leave_the_mean_face_on_real_frey(tmp_path, real_data_dir):
     """The spec's FREY GMVAE-CNN flags, seed 1: with ReLU units the model stayed at the mean face (the
     validation loss near 1,700 nats for 20 epochs); it must fall far below it within 10 epochs."""

@@ -25,18 +25,26 @@ class Lines(logging.Handler):
         self.lines.append(record.getMessage())
 
 
-def logged(model):
+@pytest.fixture(scope='module')
+def model(tmp_path_factory):
+    """A VAE trained one epoch, whose results each test asks for again (with 7 importance samples)."""
+    vae, _ = test_model.make_model(tmp_path_factory.mktemp('vae'), '--iw_samples=7', '--epochs=1')
+    vae.train()
+    return vae
+
+
+@pytest.fixture
+def lines(model):
+    """What the trained model logs during the test."""
     handler = Lines()
     model.log.addHandler(handler)
     model.log.setLevel(logging.INFO)
-    return handler.lines
+    yield handler.lines
+    model.log.removeHandler(handler)
 
 
-def test_results_alone_write_metrics_and_every_figure(tmp_path, monkeypatch):
+def test_results_alone_write_metrics_and_every_figure(model, lines, monkeypatch):
     monkeypatch.delenv('DISPLAY', raising=False)
-    model, _ = test_model.make_model(tmp_path, '--iw_samples=5')
-    model.train()
-    lines = logged(model)
     model.results(plot=False)
     assert os.path.exists(os.path.join(model.paths.result_dir, 'metrics.json'))
     names = pngs(model)
@@ -45,34 +53,26 @@ def test_results_alone_write_metrics_and_every_figure(tmp_path, monkeypatch):
     assert not any('--plot' in line for line in lines)
 
 
-def test_plot_without_a_display_says_so_in_one_line(tmp_path, monkeypatch):
+def test_plot_without_a_display_says_so_in_one_line(model, lines, monkeypatch):
     monkeypatch.delenv('DISPLAY', raising=False)
     monkeypatch.delenv('WAYLAND_DISPLAY', raising=False)
     monkeypatch.setattr(bv.sys, 'platform', 'linux')
-    model, _ = test_model.make_model(tmp_path, '--iw_samples=0', '--epochs=1')
-    model.train()
-    lines = logged(model)
     model.results(plot=True)
     said = [line for line in lines if '--plot=1' in line]
     assert len(said) == 1 and 'no display' in said[0] and model.paths.result_dir in said[0]
     assert pngs(model)
 
 
-def test_plot_shows_every_saved_figure_where_a_display_exists(tmp_path, monkeypatch):
+def test_plot_shows_every_saved_figure_where_a_display_exists(model, lines, monkeypatch):
     monkeypatch.setattr(bv, 'display_problem', lambda: None)
     shown = []
     monkeypatch.setattr(plt, 'show', lambda: shown.extend(plt.get_fignums()))
-    model, _ = test_model.make_model(tmp_path, '--iw_samples=0', '--epochs=1')
-    model.train()
-    lines = logged(model)
     model.results(plot=True)
     assert len(shown) == len(pngs(model)) and not any('--plot=1' in line for line in lines)
     assert plt.get_fignums() == [] and plt.get_backend().lower() == 'agg'
 
 
-def test_iwae_budget_is_stated_in_metrics(tmp_path):
-    model, _ = test_model.make_model(tmp_path, '--iw_samples=7', '--epochs=1')
-    model.train()
+def test_iwae_budget_is_stated_in_metrics(model):
     model.results(plot=False)
     metrics = json.load(open(os.path.join(model.paths.result_dir, 'metrics.json')))
     assert metrics['test/iw_samples'] == 7 and metrics['test/iw_images'] == len(model.x_test)

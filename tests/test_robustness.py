@@ -31,7 +31,7 @@ from Alg_VAE.VAECNN_graph import VAECNNGraph
 from base.base_model import BaseModel, Interrupted, RunError, RunPaths
 from base.memory import memory_problem, parameter_count
 from tests.test_main import _idx, frey_dir, mnist_dir  # noqa: F401 (fixtures)
-from tests.test_model import tiny_dataset
+from tests.test_model import copy_of, tiny_dataset
 from utils import data
 from utils.args import build_parser, parse_args, run_name
 from utils.interrupt import ForcedStop, StopRequest
@@ -215,22 +215,30 @@ def warnings_of(caplog):
     return [r.getMessage() for r in caplog.records if r.name == 'robust' and r.levelno == logging.WARNING]
 
 
-def trained(tmp_path, epochs=3):
-    model = make_model(tmp_path, 0, f'--epochs={epochs}')
+@pytest.fixture(scope='module')
+def trained(tmp_path_factory):
+    """A dense VAE trained 3 epochs, and its folder; each test damages a copy."""
+    folder = tmp_path_factory.mktemp('trained')
+    model = make_model(folder, 0, '--epochs=3')
     model.train()
-    return model
+    return model, folder
 
 
-def test_damaged_newest_checkpoints_fall_back_to_older_ones(tmp_path, caplog):
-    model = trained(tmp_path)
-    folder = model.paths.checkpoint_dir
+def copied(trained, tmp_path):
+    """The checkpoint folder of a copy, in tmp_path, of the trained run."""
+    copy_of(trained, tmp_path)
+    return str(tmp_path / 'ckpt' / trained[0].paths.name)
+
+
+def test_damaged_newest_checkpoints_fall_back_to_older_ones(trained, tmp_path, caplog):
+    folder = copied(trained, tmp_path)
     data_file = glob.glob(f'{folder}/ckpt-3.data-*')[0]
     with open(data_file, 'r+b') as f:
         f.truncate(os.path.getsize(data_file) // 2)
     again = make_model(tmp_path, 0, '--epochs=4')
     assert again.restore(required=True)
     assert int(again.epoch.numpy()) == 2 and len(again.history['valid/loss']) == 2
-    assert again.stopper.best == min(model.history['valid/loss'][:2])
+    assert again.stopper.best == min(trained[0].history['valid/loss'][:2])
     warning = warnings_of(caplog)
     assert len(warning) == 1 and 'ckpt-3' in warning[0] and "falling back to" in warning[0]
 
@@ -245,23 +253,23 @@ def test_damaged_newest_checkpoints_fall_back_to_older_ones(tmp_path, caplog):
     assert last.restore(required=True) and int(last.epoch.numpy()) == 4
 
 
-def test_unreadable_checkpoint_index_and_history_are_warned_about(tmp_path, caplog):
-    model = trained(tmp_path, epochs=2)
-    with open(os.path.join(model.paths.checkpoint_dir, 'checkpoint'), 'wb') as f:
+def test_unreadable_checkpoint_index_and_history_are_warned_about(trained, tmp_path, caplog):
+    folder = copied(trained, tmp_path)
+    with open(os.path.join(folder, 'checkpoint'), 'wb') as f:
         f.write(b'\xff\xfe garbage')
-    for path in (model.paths.history_file, model.paths.config_file):
-        with open(path, 'w') as f:
+    for name in ('history.json', 'config.json'):
+        with open(os.path.join(folder, name), 'w') as f:
             f.write('{"history": [')
     again = make_model(tmp_path, 0)
-    assert again.restore(required=True) and int(again.epoch.numpy()) == 2
+    assert again.restore(required=True) and int(again.epoch.numpy()) == 3
     warnings = ' '.join(warnings_of(caplog))
     assert 'checkpoint.damaged' in warnings and 'history.json' in warnings and 'config.json' in warnings
 
 
-def test_results_only_may_change_drop_prob(tmp_path):
-    trained(tmp_path, epochs=1)
+def test_results_only_may_change_drop_prob(trained, tmp_path):
+    copy_of(trained, tmp_path)
     evaluating = make_model(tmp_path, 0, '--drop_prob=0.5', '--train=0', '--results=1')
-    assert evaluating.restore(required=True) and int(evaluating.epoch.numpy()) == 1
+    assert evaluating.restore(required=True) and int(evaluating.epoch.numpy()) == 3
 
 
 def test_a_checkpoint_of_the_older_layout_still_restores(tmp_path, caplog):

@@ -144,6 +144,7 @@ def test_a_lock_left_by_a_killed_process_is_taken_over_with_a_warning(tmp_path, 
     assert len(history['valid/loss']) == 3
 
 
+@pytest.mark.slow
 def test_a_locked_folder_stops_both_workers_of_a_multiworker_run(tmp_path, frey_dir):
     argv = small(tmp_path, frey_dir, '--dataset_name=FREY', '--epochs=1', '--batch_size=16',
                  '--distribute=multiworker')

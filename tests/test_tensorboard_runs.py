@@ -69,6 +69,7 @@ def test_hparams_session_holds_every_flag_of_each_run(tmp_path):
     assert os.path.isdir(tmp_path / 'summary' / 'V_MNIST_01_2_16_2_b' / 'test')
 
 
+@pytest.mark.slow   # trains, serves TensorBoard and runs a browser
 def test_tensorboard_draws_train_and_validation_in_one_chart_in_chromium(tmp_path):
     """TensorBoard itself, served and screenshotted by headless Chromium (skipped where Chromium is absent)."""
     if screenshot.find_chromium() is None:

@@ -168,8 +168,8 @@ def build_parser(family):
                         'this machine) or multiworker (machines listed in TF_CONFIG); --batch_size is the '
                         'global batch, split over the replicas')
     p.add_argument('--verbose', type=_flag, default=0,
-                   help="show TensorFlow's own start-up and log lines (hidden by default, and also shown when "
-                        'TF_CPP_MIN_LOG_LEVEL is set)')
+                   help="show TensorFlow's own start-up and log lines (hidden by default, whatever "
+                        'TF_CPP_MIN_LOG_LEVEL says, unless it is 0)')
     p.add_argument('--extra', default='', help='extra text appended to the run name')
     return p
 
