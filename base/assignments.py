@@ -23,13 +23,10 @@ SPLITS = ('train', 'valid', 'test')
 
 
 class Assignments:
-    """BaseModel's per-image tables. Subclasses set `table_name` and give `image_columns`."""
+    """BaseModel's per-image tables. Subclasses set `table_name` and give `image_columns(x, split)`: the
+    model's columns for the images x (N, H, W, C) of `split`, prepared as its inputs, {name: (N,) values}."""
 
     table_name = None   # 'assignments.csv' or 'latents.csv'
-
-    def image_columns(self, x, split):
-        """The model's columns for the images x (N, H, W, C) of `split`, prepared as its inputs: {name: (N,) values}."""
-        raise NotImplementedError
 
     def prepared(self, x, split):
         """x as the model takes it: for a Bernoulli model, binarised (by --seed and the split's name)."""
