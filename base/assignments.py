@@ -17,7 +17,7 @@ from base.evaluation import binarize
 from utils.errors import DataError
 from utils.files import atomic_write_text
 from utils.image_sources import load_images
-from utils.images import parse_size
+from utils.images import parse_size, resize_array, to_unit
 
 SPLITS = ('train', 'valid', 'test')
 
@@ -90,7 +90,7 @@ def images_like_run(source, image_shape, config, run):
     """
     height, width, channels = image_shape
     images = load_images(source, parse_size(config.image_size), config.channels, bool(config.skip_bad_images))
-    x = images.x if images.x.dtype == np.float32 else images.x.astype(np.float32) / 255
+    x = to_unit(images.x)
     if x.shape[1:3] != (height, width):
         raise DataError(f"the images of '{source}' are {x.shape[1]}x{x.shape[2]} pixels and run '{run}' takes "
                         f'{height}x{width}: resize them to {height}x{width}, or train a run with --image_size.')
@@ -98,5 +98,5 @@ def images_like_run(source, image_shape, config, run):
         if channels == 1:
             raise DataError(f"the images of '{source}' are in colour and run '{run}' was trained on grayscale "
                             'images: convert them to grayscale, or train a run with --channels=3.')
-        x = np.repeat(x, channels, axis=3)
+        x = resize_array(x, None, channels)
     return replace(images, x=x)

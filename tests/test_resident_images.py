@@ -5,17 +5,18 @@ import tensorflow as tf
 from base import resident_images
 from tests.conftest import blobs
 from tests.test_model import make_model
-from utils.data import Dataset, Split, _unit
+from utils.data import Dataset, Split
+from utils.images import to_unit
 
 
 def quantised(n, shape=(28, 28)):
     """Images as the loaders give them: k / 255 in float32, from the uint8 k."""
     x, y = blobs(n, shape)
-    return _unit(np.rint(x * 255).astype(np.uint8)), y
+    return to_unit(np.rint(x * 255).astype(np.uint8)), y
 
 
 def test_levels_are_the_loaders_values():
-    np.testing.assert_array_equal(resident_images.LEVELS, _unit(np.arange(256, dtype=np.uint8)))
+    np.testing.assert_array_equal(resident_images.LEVELS, to_unit(np.arange(256, dtype=np.uint8)))
 
 
 def test_codes_decode_to_the_same_floats():

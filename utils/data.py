@@ -26,7 +26,7 @@ import scipy.io
 
 from utils.errors import DataError
 from utils.image_sources import load_images, source_of
-from utils.images import MIN_SIDE, resize_array
+from utils.images import MIN_SIDE, resize_array, to_unit
 from utils.splits import MIN_IMAGES, fixed_split, read_record, recorded_split
 
 
@@ -114,7 +114,7 @@ def load_own(name, data_dir, *, image_size=None, channels=None, skip_bad_images=
         notes += (change,) if change else ()
     else:
         splits = fixed_split(len(images.x))
-    x = images.x if images.x.dtype == np.float32 else _unit(images.x)
+    x = to_unit(images.x)
     parts = [Split(x[i], None if images.y is None else images.y[i], tuple(images.ids[j] for j in i)) for i in splits]
     return Dataset(name, *parts, class_names=images.class_names, source=source, notes=notes,
                    skipped=images.skipped, record=(images.ids, images.fingerprints, splits))
@@ -151,7 +151,7 @@ def load_frey(data_dir, *, download=True, checksums=FREY_FILES):
     if not (isinstance(ff, np.ndarray) and ff.dtype == np.uint8 and ff.ndim == 2 and ff.shape[0] == 28 * 20
             and ff.shape[1] >= 10):
         raise _replace(path, "has no uint8 variable 'ff' of shape (560, N) with N >= 10", source)
-    x = _unit(ff.T.reshape(-1, 28, 20, 1))
+    x = to_unit(ff.T.reshape(-1, 28, 20, 1))
     return Dataset('FREY', *(Split(x[i], None, tuple(str(j) for j in i)) for i in fixed_split(len(x))))
 
 
@@ -171,14 +171,9 @@ def _mnist_split(prefix, data_dir, download, checksums):
                        source)
     if labels.size and labels.max() > 9:
         raise _replace(labels_path, f'holds the label {labels.max()}, outside 0..9', source)
-    return Split(_unit(images[..., None]), labels.astype(np.int64), tuple(str(i) for i in range(len(images))))
+    return Split(to_unit(images[..., None]), labels.astype(np.int64), tuple(str(i) for i in range(len(images))))
 
 
-def _unit(images):
-    """uint8 (N, H, W, C) -> float32 (N, H, W, C) in [0, 1]."""
-    x = images.astype(np.float32)
-    x /= 255
-    return x
 
 
 def _replace(path, problem, source):

@@ -173,6 +173,15 @@ def stack(arrays, channels):
     return x
 
 
+def to_unit(x):
+    """uint8 images (N, H, W, C) -> float32 in [0, 1] (k / 255, divided in float32); float32 ones as they are."""
+    if x.dtype == np.float32:
+        return x
+    x = x.astype(np.float32)
+    x /= 255
+    return x
+
+
 def estimated_bytes(count, size):
     """Memory for `count` images of `size` (H, W) decoded in colour and kept as uint8 and float32."""
     return count * size[0] * size[1] * 3 * (1 + 4)
