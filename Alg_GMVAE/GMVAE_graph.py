@@ -60,6 +60,18 @@ class GMVAEGraph(BaseGraph):
         self.prior_mean = keras.layers.Dense(K_clusters * self.z_dim, name='p_z_mean')
         self.prior_raw_variance = keras.layers.Dense(K_clusters * self.z_dim, name='p_z_variance')
 
+    def place_components(self, means, variances):
+        """Make p(z|w, y=j) = N(means[j], diag variances[j]) whatever w: means, variances (K, z_dim) arrays.
+
+        The last layers of p(z|w,y) keep only their biases (kernels zero), so training starts from
+        these components and learns again how they move with w.
+        """
+        raw = tf.math.log(tf.math.expm1(tf.maximum(tf.constant(variances, tf.float32) - MIN_VARIANCE,
+                                                   MIN_VARIANCE)))   # the inverse of softplus
+        for layer, bias in ((self.prior_mean, tf.constant(means, tf.float32)), (self.prior_raw_variance, raw)):
+            layer.kernel.assign(tf.zeros_like(layer.kernel))
+            layer.bias.assign(tf.reshape(bias, (-1,)))
+
     def encode(self, x, training=False):
         """q(z|x) and q(w|x): (B, H, W, C) -> z_mean, z_log_var (B, z_dim), w_mean, w_log_var (B, w_dim)."""
         h = self.features(x, training=training)

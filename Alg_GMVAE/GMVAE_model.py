@@ -25,7 +25,8 @@ POSTERIOR_BYTES = 2 ** 28  # the largest float32 array that one call of posterio
 # component the same Gaussian), or fewer than this share of the clusters in use on the test set.
 COLLAPSED_KL_Y_SHARE = 0.1
 COLLAPSED_IN_USE_SHARE = 0.5
-COLLAPSE_FIX = ('the free-bits bound --y_prior_threshold (about half of log K nats) or a KL warm-up '
+COLLAPSE_FIX = ('the free-bits bound --y_prior_threshold (about half of log K nats), components placed on k-means '
+                'with --kmeans_init_epoch=10 (both the defaults for your own images) or a KL warm-up '
                 '--warmup_epochs=10 usually keeps the clusters apart')
 
 
@@ -54,6 +55,26 @@ class GMVAEModel(BaseModel):
         self.test_clusters = self.test_log_odds.argmax(axis=1)                                         # (N,)
         self.test_posterior_log_odds = self.posterior_log_odds(self.x_test)                            # (N, K)
         return super().results(plot)
+
+    def before_epoch(self, epoch):
+        """After --kmeans_init_epoch epochs (0: never), place the K components of p(z|w,y) on k-means of the
+        training images' pixels: each component gets its members' mean posterior mean of z and their spread,
+        the variance of those means plus their mean posterior variance (both (K, z_dim)). The mixture then
+        starts from the pixels' clusters, laid out where the encoder puts them, and training refines them."""
+        if epoch == 0 or epoch != self.config.kmeans_init_epoch:
+            return
+        from sklearn.cluster import KMeans
+
+        K, x = self.graph.K_clusters, self.data.train.x
+        members = KMeans(K, n_init=10, random_state=self.config.seed).fit_predict(x.reshape(len(x), -1))
+        encoded = self.predict(lambda images: tf.concat(self.graph.encode(images)[:2], axis=1), x)
+        z_mean, z_log_var = np.split(encoded.astype(np.float64), 2, axis=1)                  # (N, z_dim) each
+        means = np.stack([z_mean[members == k].mean(axis=0) for k in range(K)])
+        variances = np.stack([z_mean[members == k].var(axis=0) + np.exp(z_log_var[members == k]).mean(axis=0)
+                              for k in range(K)])
+        self.graph.place_components(means, variances)
+        self.log.info(f'Epoch {epoch}: the {K} components of p(z|w,y) placed on k-means of the training images '
+                      f'(sizes {np.bincount(members, minlength=K).tolist()}).')
 
     def image_columns(self, x, split):
         """The cluster of each image, argmax_k q(y=k|x), and its probability q(y=cluster|x)."""

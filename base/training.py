@@ -38,6 +38,7 @@ class Training:
             return
         with StopRequest() as stop:
             for epoch in range(first, cfg.epochs):
+                self.before_epoch(epoch)
                 start = time.time()
                 train_terms = self._train_epoch(epoch, steps)
                 seconds = time.time() - start
@@ -66,6 +67,9 @@ class Training:
             signum = self._agreed_signal(stop.signum)
         if signum:
             raise Interrupted(signal.Signals(signum).name, int(self.epoch.numpy()), finished=True)
+
+    def before_epoch(self, epoch):
+        """Called before each epoch (0-based) is trained; the GMVAE may reshape its mixture here."""
 
     def _agreed_signal(self, signum):
         """The signal that stops training after this epoch (None: go on), given this process's `signum`.

@@ -47,6 +47,7 @@ def main():
     parser.add_argument('overrides', nargs='*', help='main flags added to the command (after --)')
     args = parser.parse_args()
     import GMVAE_main
+    from utils.args import original_flags, parse_args, run_name
     from utils.data import load_dataset
 
     data_dir = os.path.join(args.work, 'data')
@@ -54,14 +55,14 @@ def main():
         x, y = colour_shapes(args.images, seed=args.seed)
         write_folder(os.path.join(data_dir, NAME), x, y, SHAPES)
     argv = ['--model_type=3', f'--dataset_name={NAME}', f'--data_dir={data_dir}', '--K_clusters=4', '--results=1',
-            f'--epochs={args.epochs}', f'--seed={args.seed}', '--overwrite=1', f'--checkpoint_dir={args.work}/checkpoint',
+            *original_flags('epochs'), f'--epochs={args.epochs}', f'--seed={args.seed}', '--overwrite=1',
+            f'--checkpoint_dir={args.work}/checkpoint',
             f'--log_dir={args.work}/summary', f'--result_dir={args.work}/results', *args.overrides]
     start = time.time()
     status = GMVAE_main.run(argv)
     if status:
         sys.exit(status)
     minutes = (time.time() - start) / 60
-    from utils.args import parse_args, run_name
     name = run_name(parse_args('GMVAE', argv))
     metrics = read_json(os.path.join(args.work, 'results', name, 'metrics.json'))
     baseline = kmeans_scores(load_dataset(NAME, data_dir, progress=False), args.seed)

@@ -36,7 +36,7 @@ def main():
     parser.add_argument('--data_dir', default='../shared/data')
     parser.add_argument('--work', default='experiments/mnist_folder_parity')
     args = parser.parse_args()
-    from utils.args import parse_args, run_name
+    from utils.args import original_flags, parse_args, run_name
 
     family, run, _, preset = PRESETS['gmvae_clustering']
     export_mnist(args.data_dir, os.path.join(args.work, 'mnist_png'))
@@ -45,7 +45,8 @@ def main():
     runs = {route: [] for route in routes}
     for seed in (int(s) for s in args.seeds.split(',')):
         for route, data in routes.items():
-            argv = COMMON + preset + data + [
+            # the folder would otherwise get the own-images defaults: both routes train with the same flags
+            argv = COMMON + preset + data + original_flags('epochs', 'sigma', 'z_dim', 'w_dim', 'hidden_dim') + [
                 f'--epochs={args.epochs}', f'--seed={seed}', '--iw_samples=0', '--plot=0',
                 f'--checkpoint_dir={args.work}/checkpoint', f'--log_dir={args.work}/summary',
                 f'--result_dir={args.work}/results']

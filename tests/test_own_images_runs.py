@@ -43,7 +43,7 @@ def gmvae_run(tmp_path_factory):
     argv = flags(tmp, tmp / 'data', '--dataset_name=blobs', '--model_type=2', '--w_dim=2', '--K_clusters=4',
                  '--results=1')
     assert GMVAE_main.run(argv) == 0
-    return tmp, argv, 'GMV_blobs_01_2_2_16_2_4'
+    return tmp, argv, 'GMV_blobs_001_2_2_16_2_4'
 
 
 def test_results_write_a_row_for_every_image_of_every_split(gmvae_run):

@@ -61,6 +61,40 @@ def _image_size(text):
     return f'{height}x{width}'
 
 
+# The original's defaults, which MNIST and FREY keep, and those of a GMVAE on your own images, chosen on
+# benchmarks/clustering_suite.py (docs/clustering.md): the flags the user does not give take them.
+ORIGINAL_DEFAULTS = {'epochs': 20, 'sigma': 0.1, 'z_dim': 3, 'w_dim': 3, 'hidden_dim': 50, 'y_prior_threshold': 0.0,
+                     'kmeans_init_epoch': 0}
+OWN_IMAGES_DEFAULTS = {'epochs': 100, 'sigma': 0.01, 'z_dim': 10, 'w_dim': 4, 'hidden_dim': 256,
+                       'kmeans_init_epoch': 10}
+FREE_BITS_SHARE = 0.5   # own images: --y_prior_threshold = this x log K nats
+
+
+def original_flags(*leave_out):
+    """The original's defaults as flags, '--z_dim=3' ..., but those named in leave_out: they give a GMVAE on your
+    own images the settings it would have on MNIST (benchmarks that compare the two routes)."""
+    return [f'--{name}={value}' for name, value in ORIGINAL_DEFAULTS.items() if name not in leave_out]
+
+
+def _own(flag, family):
+    """The help text's note of a flag's default for a GMVAE on your own images, or ''."""
+    if family != 'GMVAE' or flag not in OWN_IMAGES_DEFAULTS:
+        return ''
+    return f'; {OWN_IMAGES_DEFAULTS[flag]:g} for your own images'
+
+
+def fill_defaults(args, family):
+    """Give the flags left unset (None) their default: the original's, or for a GMVAE on a dataset other than
+    MNIST and FREY the clustering defaults of OWN_IMAGES_DEFAULTS and FREE_BITS_SHARE (no free bits under the
+    IWAE objective, which has no kl_y to bound)."""
+    own = family == 'GMVAE' and args.dataset_name not in DATASETS
+    for name, value in ORIGINAL_DEFAULTS.items():
+        if getattr(args, name, value) is None:
+            if own and name == 'y_prior_threshold' and args.iw_train_samples == 1:
+                value = round(FREE_BITS_SHARE * math.log(max(args.K_clusters, 1)), 4)
+            setattr(args, name, OWN_IMAGES_DEFAULTS.get(name, value) if own else value)
+
+
 def build_parser(family):
     """Parser for the `family` main ('VAE' or 'GMVAE')."""
     default_type = model_types_of(family)[0]
@@ -81,21 +115,31 @@ def build_parser(family):
     model.add_argument('--channels', type=int, choices=(1, 3), default=None,
                        help='1 (grayscale) or 3 (colour) channels (default: 1 if every image is grayscale, else 3)')
     # Defaults: the original code's wherever its README is silent (docs/defaults.md).
-    model.add_argument('--epochs', type=int, default=20,
-                       help='number of training epochs in total; a restored run continues up to it (default 20)')
+    model.add_argument('--epochs', type=int, default=None,
+                       help='number of training epochs in total; a restored run continues up to it '
+                            f'(default 20{_own("epochs", family)})')
     model.add_argument('--batch_size', type=int, default=64, help='images per training step (default 64)')
-    model.add_argument('--sigma', type=_finite_float, default=0.1,
-                       help='variance of the Gaussian p(x|z) (default 0.1; the spec examples give 0.001)')
+    model.add_argument('--sigma', type=_finite_float, default=None,
+                       help=f'variance of the Gaussian p(x|z) (default 0.1{_own("sigma", family)}; the spec examples '
+                            'give 0.001)')
     model.add_argument('--learning_rate', '--l_rate', dest='learning_rate', type=_finite_float,
                        default=0.001, help='Adam learning rate; --l_rate is an alias (default 0.001)')
-    model.add_argument('--z_dim', type=int, default=3, help='dimension of the latent variable z (default 3)')
+    model.add_argument('--z_dim', type=int, default=None,
+                       help=f'dimension of the latent variable z (default 3{_own("z_dim", family)})')
     if family == 'GMVAE':
-        model.add_argument('--w_dim', type=int, default=3, help='dimension of the latent variable w (default 3)')
+        model.add_argument('--w_dim', type=int, default=None,
+                           help=f'dimension of the latent variable w (default 3{_own("w_dim", family)})')
         model.add_argument('--K_clusters', type=int, default=10,
                            help='number of mixture components of p(z|w,y) (default 10)')
-        model.add_argument('--y_prior_threshold', type=_finite_float, default=0.0,
-                           help='free-bits lower bound (nats) on the y-prior term KL(p(y|w,z)||U(K)); 0 = off')
-    model.add_argument('--hidden_dim', type=int, default=50, help='units of each dense layer (default 50)')
+        model.add_argument('--y_prior_threshold', type=_finite_float, default=None,
+                           help='free-bits lower bound (nats) on the y-prior term KL(p(y|w,z)||U(K)); 0 = off '
+                                f'(default 0; {FREE_BITS_SHARE:g} x log K for your own images)')
+        model.add_argument('--kmeans_init_epoch', type=int, default=None,
+                           help='after this many epochs, place the K components of p(z|w,y) on k-means of the '
+                                f'training images (each at its members\' z) and train on (default 0: never'
+                                f'{_own("kmeans_init_epoch", family)})')
+    model.add_argument('--hidden_dim', type=int, default=None,
+                       help=f'units of each dense layer (default 50{_own("hidden_dim", family)})')
     model.add_argument('--num_layers', type=int, default=2, help='hidden dense layers in each network (default 2)')
     model.add_argument('--likelihood', choices=LIKELIHOODS, default='gaussian',
                        help='p(x|z): gaussian with variance --sigma (the spec), or bernoulli on '
@@ -188,6 +232,7 @@ def _check(args, family):
     elif not re.fullmatch(r'[^\W][\w.-]*', args.dataset_name):
         return (f'--dataset_name must be MNIST, FREY or the name of a folder or .npz file in --data_dir (letters, '
                 f'digits, ".", "_" and "-"), got {args.dataset_name!r}')
+    fill_defaults(args, family)
     sizes = ['epochs', 'batch_size', 'z_dim', 'hidden_dim', 'num_layers', 'patience', 'iw_train_samples',
              'mc_samples']
     if family == 'GMVAE':
@@ -208,6 +253,8 @@ def _check(args, family):
     if args.mc_samples > 1 and args.iw_train_samples > 1:
         return ('--mc_samples averages the ELBO, which the IWAE objective of --iw_train_samples > 1 replaces '
                 '(with its own samples): give one of them')
+    if family == 'GMVAE' and args.kmeans_init_epoch < 0:
+        return f'--kmeans_init_epoch must be >= 0 (0: never), got {args.kmeans_init_epoch}'
     if args.warmup_epochs < 0:
         return f'--warmup_epochs must be >= 0 (0: no warm-up), got {args.warmup_epochs}'
     if args.iw_samples < 0:
