@@ -1,15 +1,20 @@
 """Clustering on image sets that no preset was tuned on, against k-means on the pixels (issue 23).
 
     python benchmarks/clustering_suite.py [--data_dir=../shared/data] [--model_types=2,3] [--only=NAME,...]
-                                          [--tsne=1] [-- main flags]
+                                          [--tsne=1] [--label=defaults] [--tables_only=1] [-- main flags]
 
 Builds each set as an .npz array file (or a folder of PNGs) in --work, then runs the command a user
 types, `GMVAE_main.py --dataset_name=NAME --data_dir=DIR --K_clusters=K --results=1` (and
-`--model_type=3`), with nothing else but the flags after `--`. Baselines on the same test split:
-k-means on the pixels (fit on the training images, k = the number of classes) and, with --tsne=1,
-t-SNE of the training and test images followed by k-means. Writes one row per set and model to
-benchmarks/results/clustering_suite.json: images, the command, the GMVAE's Hungarian accuracy, the
-paper's protocol, NMI, whether it collapsed, the baselines and the minutes.
+`--model_type=3`), with nothing else but the flags after `--`. The MNIST subsets are scored on 2,000
+held-out images of MNIST's test file (through `--predict`), the other sets on their split's test images.
+Baselines on the same images: k-means on the pixels (fit on the training images, k = the number of
+classes) and, with --tsne=1, t-SNE of the training and scored images followed by k-means.
+
+One row per set and model: images, the command, the GMVAE's Hungarian accuracy, the paper's protocol
+(on the split's test images), NMI, whether it collapsed, the baselines and the minutes. The label
+`defaults` (the command as a user types it) writes benchmarks/results/clustering_suite.json and the
+README's table; any other label (a candidate, with its flags after `--`) writes
+clustering_candidates.json and the table of docs/clustering.md.
 
 The sets: MNIST subsets with 1,000 and 5,000 training images; 10,000 MNIST images downsampled to
 8x8 and to 14x14; scikit-learn's 1,797 handwritten 8x8 digits (a small real set); colour_shapes
@@ -29,7 +34,9 @@ sys.path.insert(0, ROOT)
 from benchmarks.generated_data import SHAPES, colour_shapes, write_folder  # noqa: E402
 from utils.files import atomic_write_json, read_json  # noqa: E402
 
-OUT = os.path.join(ROOT, 'benchmarks', 'results', 'clustering_suite.json')
+OUT = os.path.join(ROOT, 'benchmarks', 'results', 'clustering_suite.json')              # the chosen defaults
+CANDIDATES = os.path.join(ROOT, 'benchmarks', 'results', 'clustering_candidates.json')   # every other --label
+HELDOUT = 2000   # held-out images that score the MNIST subsets (their own test splits are 125 and 625)
 SCORES = ('accuracy_hungarian', 'accuracy_paper', 'nmi', 'clusters_in_use', 'collapsed', 'kl_y')
 
 
@@ -51,20 +58,30 @@ def _digits():
     return np.rint(digits.images * (255 / 16)).astype(np.uint8), digits.target.astype(np.int64)
 
 
-# name -> (builder(data_dir) -> (x uint8, y), K, written as a folder of PNGs)
+def _mnist_heldout(data_dir, n=HELDOUT):
+    """The first n images of MNIST's official test file, which no subset trains on, and their labels."""
+    from utils.data import load_mnist
+
+    test = load_mnist(data_dir).test
+    return np.rint(test.x[:n] * 255).astype(np.uint8), test.y[:n]
+
+
+# name -> (builder(data_dir) -> (x uint8, y), K, written as a folder of PNGs, held-out builder or None).
+# A set with held-out images is scored on them (through --predict) instead of its own small test split.
 SETS = {
-    'mnist_1k': (lambda d: _mnist(d, 1250), 10, False),
-    'mnist_5k': (lambda d: _mnist(d, 6250), 10, False),
-    'mnist_8x8': (lambda d: _mnist(d, 10000, (8, 8)), 10, False),
-    'mnist_14x14': (lambda d: _mnist(d, 10000, (14, 14)), 10, False),
-    'sklearn_digits': (lambda d: _digits(), 10, False),
-    'colour_shapes': (lambda d: colour_shapes(4000), len(SHAPES), True),
+    'mnist_1k': (lambda d: _mnist(d, 1250), 10, False, _mnist_heldout),
+    'mnist_5k': (lambda d: _mnist(d, 6250), 10, False, _mnist_heldout),
+    'mnist_8x8': (lambda d: _mnist(d, 10000, (8, 8)), 10, False, None),
+    'mnist_14x14': (lambda d: _mnist(d, 10000, (14, 14)), 10, False, None),
+    'sklearn_digits': (lambda d: _digits(), 10, False, None),
+    'colour_shapes': (lambda d: colour_shapes(4000), len(SHAPES), True, None),
 }
 
 
 def build(name, data_dir, work):
-    """Write the set `name` into `work` once; returns it loaded (utils.data.Dataset)."""
-    builder, _, as_folder = SETS[name]
+    """Write the set `name` (and its held-out images) into `work` once; returns it loaded (utils.data.Dataset)
+    and the path of the held-out .npz file, or None."""
+    builder, _, as_folder, heldout = SETS[name]
     folder, array = os.path.join(work, name), os.path.join(work, name + '.npz')
     if not (os.path.isdir(folder) or os.path.exists(array)):
         x, y = builder(data_dir)
@@ -73,32 +90,115 @@ def build(name, data_dir, work):
             write_folder(folder, x, y, SHAPES)
         else:
             np.savez(array, x=x, y=y)
+    heldout_path = os.path.join(work, name + '_heldout.npz') if heldout else None
+    if heldout and not os.path.exists(heldout_path):
+        x, y = heldout(data_dir)
+        np.savez(heldout_path, x=x, y=y)
     from utils.data import load_dataset
-    return load_dataset(name, work, progress=False)
+    return load_dataset(name, work, progress=False), heldout_path
 
 
-def baselines(dataset, K, seed, tsne):
-    """k-means on the pixels (and t-SNE + k-means), scored on the test split: {name: {hungarian, nmi}}."""
+def baselines(dataset, scored, K, seed, tsne):
+    """k-means on the pixels (and t-SNE + k-means) of the training images, scored on `scored` (x (N, H, W, C),
+    y (N,)): {name: {accuracy_hungarian, nmi}}."""
     from sklearn.cluster import KMeans
     from sklearn.manifold import TSNE
 
+    def flat(x):
+        return x.reshape(len(x), -1)
+
+    x_train, (x_scored, y_scored) = flat(dataset.train.x), scored
+    kmeans = KMeans(K, n_init=10, random_state=seed).fit(x_train)
+    result = {'kmeans_pixels': _scores(y_scored, kmeans.predict(flat(x_scored)))}
+    if tsne:
+        embedded = TSNE(2, random_state=seed, init='pca').fit_transform(np.concatenate([x_train, flat(x_scored)]))
+        pred = KMeans(K, n_init=10, random_state=seed).fit_predict(embedded)
+        result['tsne_kmeans'] = _scores(y_scored, pred[len(x_train):])
+    return result
+
+
+def _scores(y, pred):
     from utils.metrics import clustering_scores
 
-    def flat(split):
-        return split.x.reshape(len(split.x), -1)
+    found = clustering_scores(y, pred)
+    return {'accuracy_hungarian': found['accuracy_hungarian'], 'nmi': found['nmi']}
 
-    def scores(pred):
-        found = clustering_scores(dataset.test.y, pred)
-        return {'accuracy_hungarian': found['accuracy_hungarian'], 'nmi': found['nmi']}
 
-    kmeans = KMeans(K, n_init=10, random_state=seed).fit(flat(dataset.train))
-    result = {'kmeans_pixels': scores(kmeans.predict(flat(dataset.test)))}
-    if tsne:
-        both = np.concatenate([flat(dataset.train), flat(dataset.test)])
-        embedded = TSNE(2, random_state=seed, init='pca').fit_transform(both)
-        pred = KMeans(K, n_init=10, random_state=seed).fit_predict(embedded)
-        result['tsne_kmeans'] = scores(pred[len(dataset.train.x):])
-    return result
+def _heldout_scores(path, y):
+    """The GMVAE's scores on the held-out images from its predictions file `path` (cluster column)."""
+    import csv
+
+    with open(path, newline='') as f:
+        clusters = np.array([int(row['cluster']) for row in csv.DictReader(f)])
+    found = _scores(y, clusters)
+    found['clusters_in_use'] = int(len(np.unique(clusters)))
+    return found
+
+
+DESCRIPTIONS = {'mnist_1k': 'MNIST, 1,000 training images', 'mnist_5k': 'MNIST, 5,000 training images',
+                'mnist_8x8': 'MNIST at 8x8, 10,000 images', 'mnist_14x14': 'MNIST at 14x14, 10,000 images',
+                'sklearn_digits': "scikit-learn's 8x8 digits, 1,797 images",
+                'colour_shapes': '32x32 colour shapes, 4,000 PNG files'}
+README = os.path.join(ROOT, 'README.md')
+DOC = os.path.join(ROOT, 'docs', 'clustering.md')
+CHOSEN = 'defaults'   # the configuration that the command a user types gets: the README's table
+
+
+def _percent(value):
+    return '—' if value is None else f'{100 * value:.1f}'
+
+
+def _order(row):
+    return list(SETS).index(row['dataset']), row['model_type']
+
+
+def _model(row):
+    return 'dense' if row['model_type'] == 2 else 'CNN'
+
+
+def _pair(scores):
+    return '—' if not scores else f"{_percent(scores['accuracy_hungarian'])}, {scores['nmi']:.3f}"
+
+
+def _beats(row):
+    g, k = row['gmvae'], row['kmeans_pixels']
+    if g['accuracy_hungarian'] is None:
+        return '—'
+    return 'yes' if g['accuracy_hungarian'] > k['accuracy_hungarian'] and g['nmi'] > k['nmi'] else 'no'
+
+
+def suite_table(rows):
+    """The README's table: one line per set and model (clustering_suite.json's rows)."""
+    lines = ['| set | K | model | GMVAE: Hungarian %, NMI | paper protocol % | k-means on pixels | t-SNE + k-means | '
+             'beats k-means | minutes |', '| --- | --- | --- | --- | --- | --- | --- | --- | --- |']
+    for r in sorted(rows, key=_order):
+        lines.append(f"| `{r['dataset']}`: {DESCRIPTIONS[r['dataset']]} | {SETS[r['dataset']][1]} | {_model(r)} | "
+                     f"{_pair(r['gmvae'])} | "
+                     f"{_percent(r['gmvae']['accuracy_paper'])} | {_pair(r['kmeans_pixels'])} | "
+                     f"{_pair(r.get('tsne_kmeans'))} | {_beats(r)} | {r['minutes']:.1f} |")
+    return '\n'.join(lines)
+
+
+def candidates_table(rows):
+    """docs/clustering.md's table: every other configuration measured, set by set."""
+    lines = ['| configuration | set | model | GMVAE: Hungarian %, NMI | k-means on pixels | clusters in use | '
+             'minutes |',
+             '| --- | --- | --- | --- | --- | --- | --- |']
+    for r in sorted(rows, key=lambda r: (r['configuration'], *_order(r))):
+        lines.append(f"| {r['configuration']} | {r['dataset']} | {_model(r)} | {_pair(r['gmvae'])} | "
+                     f"{_pair(r['kmeans_pixels'])} | {r['gmvae'].get('clusters_in_use', '—')} | {r['minutes']:.1f} |")
+    return '\n'.join(lines)
+
+
+def write_tables():
+    """The README's table from clustering_suite.json, docs/clustering.md's from clustering_candidates.json."""
+    from benchmarks.paper_tables import write_tables as write
+
+    for doc, name, table, path in ((README, 'suite', suite_table, OUT),
+                                   (DOC, 'candidates', candidates_table, CANDIDATES)):
+        problem = write(doc, {name: table(read_json(path)['rows'])}, tool='clustering_suite.py')
+        if problem:
+            sys.exit(problem)
 
 
 def main():
@@ -110,16 +210,29 @@ def main():
     parser.add_argument('--tsne', type=int, default=1)
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--label', default='defaults', help='name of this configuration in the JSON')
+    parser.add_argument('--out', default=None,
+                        help='the JSON file of the rows (default: clustering_suite.json for the label defaults, '
+                             'clustering_candidates.json for any other)')
+    parser.add_argument('--tables_only', type=int, default=0,
+                        help='1: only rewrite the README\'s and docs/clustering.md\'s tables from the JSON')
     parser.add_argument('overrides', nargs='*', help='main flags added to the command (after --)')
     args = parser.parse_args()
+    args.out = args.out or (OUT if args.label == CHOSEN else CANDIDATES)
+    if args.tables_only:
+        write_tables()
+        return
     import GMVAE_main
     from utils.args import parse_args, run_name
 
-    report = read_json(OUT) if os.path.exists(OUT) else {'rows': []}
+    report = read_json(args.out) if os.path.exists(args.out) else {'rows': []}
     for name in args.only.split(','):
-        dataset = build(name, args.data_dir, args.work)
+        dataset, heldout = build(name, args.data_dir, args.work)
         K = SETS[name][1]
-        found = baselines(dataset, K, args.seed, args.tsne)
+        scored = (dataset.test.x, dataset.test.y)
+        if heldout:
+            with np.load(heldout) as f:
+                scored = ((f['x'][..., None] / 255.0).astype(dataset.train.x.dtype), f['y'])
+        found = baselines(dataset, scored, K, args.seed, args.tsne)
         for model_type in (int(t) for t in args.model_types.split(',')):
             argv = [f'--dataset_name={name}', f'--data_dir={args.work}', f'--K_clusters={K}', '--results=1',
                     *(['--model_type=3'] if model_type == 3 else []), *args.overrides]
@@ -129,19 +242,28 @@ def main():
             start = time.time()
             status = GMVAE_main.run(argv + folders)
             minutes = (time.time() - start) / 60
-            metrics = {}
+            scores = dict.fromkeys(SCORES)
             if status == 0:
                 run = run_name(parse_args('GMVAE', argv + folders))
-                metrics = read_json(os.path.join(args.work, 'runs', args.label, 'results', run, 'metrics.json'))
+                results = os.path.join(args.work, 'runs', args.label, 'results', run)
+                metrics = read_json(os.path.join(results, 'metrics.json'))
+                scores = {k: metrics.get(f'test/{k}') for k in SCORES}
+                if heldout:
+                    predict = [a for a in argv + folders if a not in ('--results=1', '--overwrite=1')]
+                    status = GMVAE_main.run(predict + [f'--predict={heldout}'])
+                    stem = os.path.basename(heldout)[:-len('.npz')]
+                    scores.update(_heldout_scores(os.path.join(results, f'predictions_{stem}.csv'), scored[1]))
             row = {'configuration': args.label, 'dataset': name, 'model_type': model_type,
                    'images': sum(len(s.x) for s in (dataset.train, dataset.valid, dataset.test)),
-                   'test_images': len(dataset.test.x), 'command': 'python GMVAE_main.py ' + ' '.join(argv),
-                   'exit_status': status, 'minutes': round(minutes, 1),
-                   'gmvae': {k: metrics.get(f'test/{k}') for k in SCORES}, **found}
+                   'scored_on': f'{len(scored[1])} held-out images' if heldout else 'the test split',
+                   'test_images': len(scored[1]), 'command': 'python GMVAE_main.py ' + ' '.join(argv),
+                   'exit_status': status, 'minutes': round(minutes, 1), 'gmvae': scores, **found}
             report['rows'] = [r for r in report['rows'] if (r['configuration'], r['dataset'], r['model_type'])
                               != (args.label, name, model_type)] + [row]
-            atomic_write_json(OUT, report)
+            atomic_write_json(args.out, report)
             print(json.dumps(row), flush=True)
+    if args.out in (OUT, CANDIDATES):
+        write_tables()
 
 
 if __name__ == '__main__':

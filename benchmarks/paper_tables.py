@@ -206,15 +206,16 @@ def likelihood_table(rows, doc_folder='.', results='.'):
     return '\n'.join(lines)
 
 
-def write_tables(doc, tables):
-    """Replace the text between each table's marker lines in doc; a sentence naming what is missing, or None."""
+def write_tables(doc, tables, tool='paper_tables.py'):
+    """Replace the text between each table's marker lines, `<!-- TOOL: NAME -->` and `<!-- /TOOL: NAME -->`, in
+    doc; a sentence naming what is missing, or None."""
     try:
         with open(doc) as f:
             text = f.read()
     except OSError as err:
         return f"cannot read --doc '{doc}' ({err.strerror})"
     for name, table in tables.items():
-        begin, end = f'<!-- paper_tables.py: {name} -->', f'<!-- /paper_tables.py: {name} -->'
+        begin, end = f'<!-- {tool}: {name} -->', f'<!-- /{tool}: {name} -->'
         if text.count(begin) != 1 or text.count(end) != 1 or text.index(begin) > text.index(end):
             return f"'{doc}' needs one line '{begin}' and, after it, one line '{end}'"
         # blank lines around the table, so that every Markdown renderer ends the comment and the table
