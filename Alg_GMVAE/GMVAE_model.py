@@ -41,6 +41,14 @@ def collapse(kl_y, clusters_in_use, K):
     return None
 
 
+def placement_never_happens(kmeans_init_epoch, epochs):
+    """One sentence when --kmeans_init_epoch asks for a placement that a run of --epochs never reaches, else None."""
+    if 0 < epochs <= kmeans_init_epoch:
+        return (f'--kmeans_init_epoch={kmeans_init_epoch} is not below --epochs={epochs}: the components of '
+                'p(z|w,y) are never placed on k-means; give more epochs or a smaller --kmeans_init_epoch.')
+    return None
+
+
 class GMVAEModel(BaseModel):
     """GMVAE training; its results add cluster assignments, clustering scores and cluster figures."""
 
@@ -61,6 +69,9 @@ class GMVAEModel(BaseModel):
         training images' pixels: each component gets its members' mean posterior mean of z and their spread,
         the variance of those means plus their mean posterior variance (both (K, z_dim)). The mixture then
         starts from the pixels' clusters, laid out where the encoder puts them, and training refines them."""
+        never = placement_never_happens(self.config.kmeans_init_epoch, self.config.epochs)
+        if epoch == 0 and never:
+            self.log.warning(never)
         if epoch == 0 or epoch != self.config.kmeans_init_epoch:
             return
         from sklearn.cluster import KMeans

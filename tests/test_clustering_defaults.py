@@ -8,6 +8,7 @@ import pytest
 
 import GMVAE_main
 from Alg_GMVAE.GMVAE_graph import GMVAEGraph
+from Alg_GMVAE.GMVAE_model import placement_never_happens
 from utils.args import FREE_BITS_SHARE, ORIGINAL_DEFAULTS, OWN_IMAGES_DEFAULTS, parse_args
 from utils.metrics import hungarian_accuracy
 
@@ -50,6 +51,12 @@ def test_placed_components_are_the_given_gaussians_whatever_w():
     got_means, got_log_vars = graph.prior_z(np.random.default_rng(0).normal(size=(5, 3)).astype(np.float32))
     assert np.allclose(got_means, np.broadcast_to(means, (5, 3, 2)), atol=1e-6)
     assert np.allclose(np.exp(got_log_vars), np.broadcast_to(variances, (5, 3, 2)), rtol=1e-4)
+
+
+def test_a_placement_that_the_run_never_reaches_is_named():
+    assert placement_never_happens(10, 100) is None and placement_never_happens(0, 5) is None
+    assert '--kmeans_init_epoch=10 is not below --epochs=5' in placement_never_happens(10, 5)
+    assert placement_never_happens(10, 10) is not None
 
 
 def two_patterns(n, seed=0):
