@@ -69,10 +69,12 @@ class GMVAEModel(BaseModel):
         training images' pixels: each component gets its members' mean posterior mean of z and their spread,
         the variance of those means plus their mean posterior variance (both (K, z_dim)). The mixture then
         starts from the pixels' clusters, laid out where the encoder puts them, and training refines them."""
-        never = placement_never_happens(self.config.kmeans_init_epoch, self.config.epochs)
-        if epoch == 0 and never:
-            self.log.warning(never)
-        if epoch == 0 or epoch != self.config.kmeans_init_epoch:
+        if epoch == 0:   # a run from scratch: say at its start when the placement will never come
+            never = placement_never_happens(self.config.kmeans_init_epoch, self.config.epochs)
+            if never:
+                self.log.warning(never)
+            return
+        if epoch != self.config.kmeans_init_epoch:
             return
         from sklearn.cluster import KMeans
 

@@ -223,6 +223,7 @@ def main():
         return
     import GMVAE_main
     from utils.args import parse_args, run_name
+    from utils.images import to_unit
 
     report = read_json(args.out) if os.path.exists(args.out) else {'rows': []}
     for name in args.only.split(','):
@@ -231,7 +232,7 @@ def main():
         scored = (dataset.test.x, dataset.test.y)
         if heldout:
             with np.load(heldout) as f:
-                scored = ((f['x'][..., None] / 255.0).astype(dataset.train.x.dtype), f['y'])
+                scored = (to_unit(f['x'][..., None]), f['y'])   # as the loader prepares the set's own images
         found = baselines(dataset, scored, K, args.seed, args.tsne)
         for model_type in (int(t) for t in args.model_types.split(',')):
             argv = [f'--dataset_name={name}', f'--data_dir={args.work}', f'--K_clusters={K}', '--results=1',
@@ -252,7 +253,8 @@ def main():
                     predict = [a for a in argv + folders if a not in ('--results=1', '--overwrite=1')]
                     status = GMVAE_main.run(predict + [f'--predict={heldout}'])
                     stem = os.path.basename(heldout)[:-len('.npz')]
-                    scores.update(_heldout_scores(os.path.join(results, f'predictions_{stem}.csv'), scored[1]))
+                    if status == 0:
+                        scores.update(_heldout_scores(os.path.join(results, f'predictions_{stem}.csv'), scored[1]))
             row = {'configuration': args.label, 'dataset': name, 'model_type': model_type,
                    'images': sum(len(s.x) for s in (dataset.train, dataset.valid, dataset.test)),
                    'scored_on': f'{len(scored[1])} held-out images' if heldout else 'the test split',

@@ -76,11 +76,13 @@ def original_flags(*leave_out):
     return [f'--{name}={value}' for name, value in ORIGINAL_DEFAULTS.items() if name not in leave_out]
 
 
-def _own(flag, family):
-    """The help text's note of a flag's default for a GMVAE on your own images, or ''."""
-    if family != 'GMVAE' or flag not in OWN_IMAGES_DEFAULTS:
-        return ''
-    return f'; {OWN_IMAGES_DEFAULTS[flag]:g} for your own images'
+def _default(flag, family):
+    """The help text's default of a flag, from ORIGINAL_DEFAULTS and (a GMVAE's) OWN_IMAGES_DEFAULTS:
+    'default 3; 10 for your own images'."""
+    text = f'default {ORIGINAL_DEFAULTS[flag]:g}'
+    if family == 'GMVAE' and flag in OWN_IMAGES_DEFAULTS:
+        text += f'; {OWN_IMAGES_DEFAULTS[flag]:g} for your own images'
+    return text
 
 
 def fill_defaults(args, family):
@@ -117,29 +119,30 @@ def build_parser(family):
     # Defaults: the original code's wherever its README is silent (docs/defaults.md).
     model.add_argument('--epochs', type=int, default=None,
                        help='number of training epochs in total; a restored run continues up to it '
-                            f'(default 20{_own("epochs", family)})')
+                            f'({_default("epochs", family)})')
     model.add_argument('--batch_size', type=int, default=64, help='images per training step (default 64)')
     model.add_argument('--sigma', type=_finite_float, default=None,
-                       help=f'variance of the Gaussian p(x|z) (default 0.1{_own("sigma", family)}; the spec examples '
+                       help=f'variance of the Gaussian p(x|z) ({_default("sigma", family)}; the spec examples '
                             'give 0.001)')
     model.add_argument('--learning_rate', '--l_rate', dest='learning_rate', type=_finite_float,
                        default=0.001, help='Adam learning rate; --l_rate is an alias (default 0.001)')
     model.add_argument('--z_dim', type=int, default=None,
-                       help=f'dimension of the latent variable z (default 3{_own("z_dim", family)})')
+                       help=f'dimension of the latent variable z ({_default("z_dim", family)})')
     if family == 'GMVAE':
         model.add_argument('--w_dim', type=int, default=None,
-                           help=f'dimension of the latent variable w (default 3{_own("w_dim", family)})')
+                           help=f'dimension of the latent variable w ({_default("w_dim", family)})')
         model.add_argument('--K_clusters', type=int, default=10,
                            help='number of mixture components of p(z|w,y) (default 10)')
         model.add_argument('--y_prior_threshold', type=_finite_float, default=None,
                            help='free-bits lower bound (nats) on the y-prior term KL(p(y|w,z)||U(K)); 0 = off '
-                                f'(default 0; {FREE_BITS_SHARE:g} x log K for your own images)')
+                                f'({_default("y_prior_threshold", family)}; {FREE_BITS_SHARE:g} x log K for your own '
+                                'images)')
         model.add_argument('--kmeans_init_epoch', type=int, default=None,
                            help='after this many epochs, place the K components of p(z|w,y) on k-means of the '
-                                f'training images (each at its members\' z) and train on (default 0: never'
-                                f'{_own("kmeans_init_epoch", family)})')
+                                f'training images (each at its members\' z) and train on (0: never; '
+                                f'{_default("kmeans_init_epoch", family)})')
     model.add_argument('--hidden_dim', type=int, default=None,
-                       help=f'units of each dense layer (default 50{_own("hidden_dim", family)})')
+                       help=f'units of each dense layer ({_default("hidden_dim", family)})')
     model.add_argument('--num_layers', type=int, default=2, help='hidden dense layers in each network (default 2)')
     model.add_argument('--likelihood', choices=LIKELIHOODS, default='gaussian',
                        help='p(x|z): gaussian with variance --sigma (the spec), or bernoulli on '
