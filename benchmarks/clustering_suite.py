@@ -90,7 +90,7 @@ def build(name, data_dir, work):
             write_folder(folder, x, y, SHAPES)
         else:
             np.savez(array, x=x, y=y)
-    heldout_path = os.path.join(work, name + '_heldout.npz') if heldout else None
+    heldout_path = heldout_file(work, name) if heldout else None
     if heldout and not os.path.exists(heldout_path):
         x, y = heldout(data_dir)
         np.savez(heldout_path, x=x, y=y)
@@ -98,22 +98,37 @@ def build(name, data_dir, work):
     return load_dataset(name, work, progress=False), heldout_path
 
 
-def baselines(dataset, scored, K, seed, tsne):
-    """k-means on the pixels (and t-SNE + k-means) of the training images, scored on `scored` (x (N, H, W, C),
-    y (N,)): {name: {accuracy_hungarian, nmi}}."""
+def heldout_file(work, name):
+    """The .npz file of the held-out images of the set `name` in `work`."""
+    return os.path.join(work, name + '_heldout.npz')
+
+
+def scored_images(dataset, heldout):
+    """The images a set is scored on: x (N, H, W, C) in [0, 1] and y (N,), those of the held-out file `heldout`
+    where there is one (prepared as the loader prepares the set's own), else the test split's."""
+    from utils.images import to_unit
+
+    if not heldout:
+        return dataset.test.x, dataset.test.y
+    with np.load(heldout) as f:
+        return to_unit(f['x'][..., None]), f['y']
+
+
+def baselines(train, scored, y, K, seed, tsne):
+    """k-means (and t-SNE + k-means) of features: fit on the training images' train (N, D), scored on the
+    features scored (M, D) with labels y (M,): {'kmeans': ..., 'tsne_kmeans': ...} of {accuracy_hungarian, nmi}.
+
+    The t-SNE is of both sets together (it cannot place new points); k-means then clusters all of it.
+    """
     from sklearn.cluster import KMeans
     from sklearn.manifold import TSNE
 
-    def flat(x):
-        return x.reshape(len(x), -1)
-
-    x_train, (x_scored, y_scored) = flat(dataset.train.x), scored
-    kmeans = KMeans(K, n_init=10, random_state=seed).fit(x_train)
-    result = {'kmeans_pixels': _scores(y_scored, kmeans.predict(flat(x_scored)))}
+    kmeans = KMeans(K, n_init=10, random_state=seed).fit(train)
+    result = {'kmeans': _scores(y, kmeans.predict(scored))}
     if tsne:
-        embedded = TSNE(2, random_state=seed, init='pca').fit_transform(np.concatenate([x_train, flat(x_scored)]))
+        embedded = TSNE(2, random_state=seed, init='pca').fit_transform(np.concatenate([train, scored]))
         pred = KMeans(K, n_init=10, random_state=seed).fit_predict(embedded)
-        result['tsne_kmeans'] = _scores(y_scored, pred[len(x_train):])
+        result['tsne_kmeans'] = _scores(y, pred[len(train):])
     return result
 
 
@@ -223,17 +238,15 @@ def main():
         return
     import GMVAE_main
     from utils.args import parse_args, run_name
-    from utils.images import to_unit
 
     report = read_json(args.out) if os.path.exists(args.out) else {'rows': []}
     for name in args.only.split(','):
         dataset, heldout = build(name, args.data_dir, args.work)
         K = SETS[name][1]
-        scored = (dataset.test.x, dataset.test.y)
-        if heldout:
-            with np.load(heldout) as f:
-                scored = (to_unit(f['x'][..., None]), f['y'])   # as the loader prepares the set's own images
-        found = baselines(dataset, scored, K, args.seed, args.tsne)
+        scored = scored_images(dataset, heldout)
+        pixels = baselines(*(x.reshape(len(x), -1) for x in (dataset.train.x, scored[0])), scored[1], K, args.seed,
+                           args.tsne)
+        found = {'kmeans_pixels': pixels.pop('kmeans'), **pixels}
         for model_type in (int(t) for t in args.model_types.split(',')):
             argv = [f'--dataset_name={name}', f'--data_dir={args.work}', f'--K_clusters={K}', '--results=1',
                     *(['--model_type=3'] if model_type == 3 else []), *args.overrides]

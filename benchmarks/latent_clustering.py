@@ -26,7 +26,8 @@ import numpy as np
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from benchmarks.clustering_suite import OUT as SUITE, SETS, _scores  # noqa: E402
+from benchmarks.clustering_suite import (OUT as SUITE, SETS, _scores, baselines, heldout_file,  # noqa: E402
+                                        scored_images)
 from benchmarks.paper_protocol_noise import restore  # noqa: E402
 from utils.files import atomic_write_json, read_json  # noqa: E402
 
@@ -50,19 +51,15 @@ def spread(probabilities, z):
 
 def measure(model, scored, K, seed):
     """{name: {accuracy_hungarian, nmi}} on scored = (x (N, H, W, C), y (N,)) for the restored GMVAEModel."""
-    from sklearn.cluster import KMeans
-    from sklearn.manifold import TSNE
     from sklearn.mixture import GaussianMixture
 
     graph, (x, y) = model.graph, scored
     z_train, z = (model.predict(graph.latent_mean, images).astype(np.float64) for images in (model.data.train.x, x))
     probabilities = model.predict(graph.cluster_probabilities, x).astype(np.float64)      # (N, K)
-    embedded = TSNE(2, random_state=seed, init='pca').fit_transform(np.concatenate([z_train, z]))   # as the suite's
-    tsne_clusters = KMeans(K, n_init=10, random_state=seed).fit_predict(embedded)[len(z_train):]      # pixel baseline
-    return {'gmvae': _scores(y, probabilities.argmax(axis=1)),
-            'kmeans_z': _scores(y, KMeans(K, n_init=10, random_state=seed).fit(z_train).predict(z)),
+    of_z = baselines(z_train, z, y, K, seed, tsne=True)   # as the suite's of the pixels
+    return {'gmvae': _scores(y, probabilities.argmax(axis=1)), 'kmeans_z': of_z['kmeans'],
             'gmm_z': _scores(y, GaussianMixture(K, n_init=3, random_state=seed).fit(z_train).predict(z)),
-            'tsne_z_kmeans': _scores(y, tsne_clusters),
+            'tsne_z_kmeans': of_z['tsne_kmeans'],
             'gmvae_spread_knn_z': _scores(y, spread(probabilities, z).argmax(axis=1))}
 
 
@@ -77,18 +74,13 @@ def main():
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--out', default=OUT)
     args = parser.parse_args()
-    from utils.images import to_unit
-
     suite = {(r['dataset'], r['model_type']): r for r in read_json(SUITE)['rows']}   # commands and baselines
     report = read_json(args.out) if os.path.exists(args.out) else {'rows': []}
     for name in args.only.split(','):
         for model_type in (int(t) for t in args.model_types.split(',')):
             row = suite[(name, model_type)]
             model = restore(row['command'], os.path.join(args.work, 'runs', args.label), args.work)
-            scored = (model.data.test.x, model.data.test.y)
-            if SETS[name][3]:   # scored on held-out images, as the suite does
-                with np.load(os.path.join(args.work, name + '_heldout.npz')) as f:
-                    scored = (to_unit(f['x'][..., None]), f['y'])
+            scored = scored_images(model.data, heldout_file(args.work, name) if SETS[name][3] else None)
             found = {'runs_label': args.label, 'command': row['command'], 'dataset': name, 'model_type': model_type,
                      'test_images': len(scored[1]), **measure(model, scored, SETS[name][1], args.seed),
                      'suite_kmeans_pixels': row['kmeans_pixels'], 'suite_tsne_kmeans_pixels': row.get('tsne_kmeans')}
