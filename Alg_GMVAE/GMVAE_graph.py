@@ -66,8 +66,8 @@ class GMVAEGraph(BaseGraph):
         The last layers of p(z|w,y) keep only their biases (kernels zero), so training starts from
         these components and learns again how they move with w.
         """
-        raw = tf.math.log(tf.math.expm1(tf.maximum(tf.constant(variances, tf.float32) - MIN_VARIANCE,
-                                                   MIN_VARIANCE)))   # the inverse of softplus
+        excess = tf.maximum(tf.constant(variances, tf.float32) - MIN_VARIANCE, MIN_VARIANCE)
+        raw = excess + tf.math.log(-tf.math.expm1(-excess))   # the inverse of softplus, finite above 88 too
         for layer, bias in ((self.prior_mean, tf.constant(means, tf.float32)), (self.prior_raw_variance, raw)):
             layer.kernel.assign(tf.zeros_like(layer.kernel))
             layer.bias.assign(tf.reshape(bias, (-1,)))

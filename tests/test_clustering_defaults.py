@@ -46,7 +46,7 @@ def test_placed_components_are_the_given_gaussians_whatever_w():
     graph = GMVAEGraph((8, 8, 1), sigma=0.1, z_dim=2, w_dim=3, K_clusters=3, hidden_dim=8, num_layers=1)
     graph.loss_terms(np.zeros((1, 8, 8, 1), np.float32))   # builds the variables
     means = np.array([[-3.0, 0.0], [0.0, 2.0], [4.0, 1.0]])
-    variances = np.array([[0.5, 0.2], [1.0, 1.0], [0.01, 2.0]])
+    variances = np.array([[0.5, 0.2], [1.0, 1.0], [0.01, 500.0]])   # softplus^-1(500) overflows a naive float32 inverse
     graph.place_components(means, variances)
     got_means, got_log_vars = graph.prior_z(np.random.default_rng(0).normal(size=(5, 3)).astype(np.float32))
     assert np.allclose(got_means, np.broadcast_to(means, (5, 3, 2)), atol=1e-6)
