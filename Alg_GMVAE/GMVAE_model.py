@@ -12,6 +12,7 @@ from scipy.special import expit
 from Alg_GMVAE.GMVAE_visualize import GMVAEVisualize
 from base.base_model import BaseModel
 from base.evaluation import EVAL_BATCH
+from utils.clusterers import kmeans, tsne_kmeans
 from utils.metrics import clustering_scores, paper_accuracy
 
 SAMPLES_PER_CLUSTER = 25  # generated images in each cluster's figure
@@ -20,6 +21,7 @@ RECONSTRUCTION_ROWS = 6   # test images in the reconstructions with p(y|x)
 # at 32, by 0.2 or less at 256 on four of seven checkpoints and 1.1-1.8 on the others
 # (benchmarks/paper_protocol_noise.py); each result is keyed by --seed.
 POSTERIOR_SAMPLES = 256
+TSNE_PLACEMENT_IMAGES = 10000  # t-SNE's cost grows faster than N: enough images to place each component
 POSTERIOR_BYTES = 2 ** 28  # the largest float32 array that one call of posterior_log_odds makes
 # A collapsed mixture: kl_y below this share of its largest value, log K (p(y|w,z) near uniform: every
 # component the same Gaussian), or fewer than this share of the clusters in use on the test set.
@@ -41,11 +43,13 @@ def collapse(kl_y, clusters_in_use, K):
     return None
 
 
-def placement_never_happens(kmeans_init_epoch, epochs):
-    """One sentence when --kmeans_init_epoch asks for a placement that a run of --epochs never reaches, else None."""
-    if 0 < epochs <= kmeans_init_epoch:
-        return (f'--kmeans_init_epoch={kmeans_init_epoch} is not below --epochs={epochs}: the components of '
-                'p(z|w,y) are never placed on k-means; give more epochs or a smaller --kmeans_init_epoch.')
+def placement_never_happens(epochs, **placements):
+    """One sentence when a placement flag (name=epoch, such as kmeans_init_epoch=10) asks for an epoch that a run of
+    --epochs never reaches, else None."""
+    late = [f'--{name}={epoch}' for name, epoch in placements.items() if 0 < epochs <= epoch]
+    if late:
+        return (f'{" and ".join(late)} not below --epochs={epochs}: that placement of the components of p(z|w,y) '
+                'never happens; give more epochs or a smaller value.')
     return None
 
 
@@ -65,28 +69,49 @@ class GMVAEModel(BaseModel):
         return super().results(plot)
 
     def before_epoch(self, epoch):
-        """After --kmeans_init_epoch epochs (0: never), place the K components of p(z|w,y) on k-means of the
-        training images' pixels: each component gets its members' mean posterior mean of z and their spread,
-        the variance of those means plus their mean posterior variance (both (K, z_dim)). The mixture then
-        starts from the pixels' clusters, laid out where the encoder puts them, and training refines them."""
-        if epoch == 0:   # a run from scratch: say at its start when the placement will never come
-            never = placement_never_happens(self.config.kmeans_init_epoch, self.config.epochs)
+        """Place the K components of p(z|w,y) on a clustering of the training images (0: never for each flag):
+
+        - after --kmeans_init_epoch epochs, on k-means of their pixels, so that the mixture starts from the
+          pixels' clusters, laid out where the encoder puts them;
+        - after --tsne_init_epoch epochs, on t-SNE + k-means of their posterior means of z (of at most
+          TSNE_PLACEMENT_IMAGES of them), whose neighbourhoods hold the classes better than any Gaussian
+          clustering of z does (docs/clustering.md).
+
+        Training then refines them (`place`)."""
+        cfg = self.config
+        if epoch == 0:   # a run from scratch: say at its start when a placement will never come
+            never = placement_never_happens(cfg.epochs, kmeans_init_epoch=cfg.kmeans_init_epoch,
+                                            tsne_init_epoch=cfg.tsne_init_epoch)
             if never:
                 self.log.warning(never)
             return
-        if epoch != self.config.kmeans_init_epoch:
-            return
-        from sklearn.cluster import KMeans
+        x = self.data.train.x
+        if epoch == cfg.kmeans_init_epoch:
+            self.place(epoch, x, kmeans(x, self.graph.K_clusters, cfg.seed).labels_, 'k-means of the training images')
+        elif epoch == cfg.tsne_init_epoch:
+            rng = np.random.default_rng(cfg.seed)
+            x = x[np.sort(rng.choice(len(x), min(len(x), TSNE_PLACEMENT_IMAGES), replace=False))]
+            z_mean = self.predict(lambda images: self.graph.encode(images)[0], x)
+            self.place(epoch, x, tsne_kmeans(z_mean, self.graph.K_clusters, cfg.seed),
+                       f't-SNE + k-means of the posterior means of z of {len(x)} training images')
 
-        K, x = self.graph.K_clusters, self.data.train.x
-        members = KMeans(K, n_init=10, random_state=self.config.seed).fit_predict(x.reshape(len(x), -1))
+    def reshape_epochs(self):
+        """The placements of before_epoch that a run of --epochs reaches."""
+        cfg = self.config
+        return tuple(e for e in (cfg.kmeans_init_epoch, cfg.tsne_init_epoch) if 0 < e < cfg.epochs)
+
+    def place(self, epoch, x, members, source):
+        """Place component k on the images x (N, H, W, C) whose `members` (N,) entry is k: the mean of their
+        posterior means of z, and a spread of the variance of those means plus their mean posterior variance
+        (both (K, z_dim))."""
+        K = self.graph.K_clusters
         encoded = self.predict(lambda images: tf.concat(self.graph.encode(images)[:2], axis=1), x)
         z_mean, z_log_var = np.split(encoded.astype(np.float64), 2, axis=1)                  # (N, z_dim) each
         means = np.stack([z_mean[members == k].mean(axis=0) for k in range(K)])
         variances = np.stack([z_mean[members == k].var(axis=0) + np.exp(z_log_var[members == k]).mean(axis=0)
                               for k in range(K)])
         self.graph.place_components(means, variances)
-        self.log.info(f'Epoch {epoch}: the {K} components of p(z|w,y) placed on k-means of the training images '
+        self.log.info(f'Epoch {epoch}: the {K} components of p(z|w,y) placed on {source} '
                       f'(sizes {np.bincount(members, minlength=K).tolist()}).')
 
     def image_columns(self, x, split):

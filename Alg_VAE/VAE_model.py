@@ -1,10 +1,10 @@
 """Training and evaluation of the VAE: the shared loop of BaseModel plus k-means clustering of z,
 and for a 2-D latent space the decoded manifold figure."""
 import numpy as np
-from sklearn.cluster import KMeans
 
 from Alg_VAE.VAE_visualize import VAEVisualize, latent_grid
 from base.base_model import BaseModel
+from utils.clusterers import kmeans
 from utils.metrics import clustering_scores
 
 MANIFOLD_SIDE = 20   # the manifold figure decodes a MANIFOLD_SIDE x MANIFOLD_SIDE grid of z
@@ -27,7 +27,7 @@ class VAEModel(BaseModel):
         if y is None:
             return {}
         n_clusters = min(len(np.unique(y)), len(self.test_z))   # one per class: 10 for MNIST
-        clusters = KMeans(n_clusters, n_init=10, random_state=self.config.seed).fit_predict(self.test_z)
+        clusters = kmeans(self.test_z, n_clusters, self.config.seed).labels_
         return {f'test/kmeans_{k}': v for k, v in clustering_scores(y, clusters).items()}
 
     def make_figures(self, vis):

@@ -23,8 +23,8 @@ from matplotlib.colors import BoundaryNorm, ListedColormap  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 from sklearn.decomposition import PCA  # noqa: E402
-from sklearn.manifold import TSNE  # noqa: E402
 
+from utils.clusterers import tsne  # noqa: E402
 from utils.display_images import as_images  # noqa: E402
 
 DPI = 120
@@ -213,13 +213,11 @@ def project_to_2d(z, method: str = 'auto', seed: int = 0,
         return np.hstack([z, np.zeros_like(z)]), indices, 'zero-padded'
     if z.shape[1] == 2:
         return z, indices, 'identity'
-    if not np.ptp(z, axis=0).any():   # one code for every image (a collapsed posterior): t-SNE's init divides by 0
+    if not np.ptp(z, axis=0).any():   # one code for every image (a collapsed posterior)
         return np.zeros((len(z), 2)), indices, 'constant'
     if method == 'pca':
         return PCA(n_components=2, random_state=seed).fit_transform(z), indices, 'PCA'
-    perplexity = min(30.0, max(1.0, (len(z) - 1) / 3))  # t-SNE needs perplexity < N
-    tsne = TSNE(n_components=2, init='pca', perplexity=perplexity, random_state=seed)
-    return tsne.fit_transform(z), indices, 't-SNE'
+    return tsne(z, seed), indices, 't-SNE'
 
 
 def loss_curves(history: dict[str, list[float]], title: str = 'Training curves') -> Figure:

@@ -15,7 +15,8 @@ ARCHITECTURE_FLAGS = ('model_type', 'dataset_name', 'image_size', 'channels', 's
                       'K_clusters', 'hidden_dim', 'num_layers', 'likelihood')
 # Flags that define how it is trained: they must also match to continue training.
 TRAINING_FLAGS = ('learning_rate', 'batch_size', 'drop_prob', 'dropout_on', 'beta', 'seed', 'y_prior_threshold',
-                  'warmup_epochs', 'kmeans_init_epoch', 'iw_train_samples', 'mc_samples', 'lr_schedule')
+                  'warmup_epochs', 'kmeans_init_epoch', 'tsne_init_epoch', 'iw_train_samples', 'mc_samples',
+                  'lr_schedule')
 
 
 @dataclass(frozen=True)
@@ -151,7 +152,8 @@ class Checkpoints:
         if recorded < epoch:
             self.log.warning(f"'{self.paths.history_file}' records {recorded} of the {epoch} restored epochs: "
                              'the loss curves and early stopping lack the others.')
-        self.stopper.replay(self.history.get('valid/loss', []))
+        since = max([e for e in self.reshape_epochs() if e <= epoch], default=0)   # the losses of the model as it is
+        self.stopper.replay(self.history.get('valid/loss', [])[since:])
 
     def _check_config(self):
         if not os.path.exists(self.paths.config_file):

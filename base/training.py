@@ -39,6 +39,8 @@ class Training:
         with StopRequest() as stop:
             for epoch in range(first, cfg.epochs):
                 self.before_epoch(epoch)
+                if epoch in self.reshape_epochs():   # a new model: its best validation loss is still to come
+                    self.stopper.replay([])
                 start = time.time()
                 train_terms = self._train_epoch(epoch, steps)
                 seconds = time.time() - start
@@ -52,7 +54,8 @@ class Training:
                 self._save()
                 self.log.info(f'epoch {epoch + 1}/{cfg.epochs} ({seconds:.1f} s): '
                               f'train {self._format(train_terms)} | valid {self._format(valid_terms)}')
-                if cfg.early_stopping and self.stopper.should_stop and epoch + 1 >= cfg.warmup_epochs:
+                if (cfg.early_stopping and self.stopper.should_stop and epoch + 1 >= cfg.warmup_epochs
+                        and epoch >= max(self.reshape_epochs(), default=0)):
                     self.log.info(f'Early stopping: no improvement of the validation loss for {cfg.patience} epochs.')
                     break
                 signum = self._agreed_signal(stop.signum)
@@ -70,6 +73,11 @@ class Training:
 
     def before_epoch(self, epoch):
         """Called before each epoch (0-based) is trained; the GMVAE may reshape its mixture here."""
+
+    def reshape_epochs(self):
+        """The epochs (0-based) before which `before_epoch` reshapes the model: early stopping waits for the
+        last of them and, at each, forgets the best validation loss, which was of another model."""
+        return ()
 
     def _agreed_signal(self, signum):
         """The signal that stops training after this epoch (None: go on), given this process's `signum`.

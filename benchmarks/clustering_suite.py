@@ -120,14 +120,11 @@ def baselines(train, scored, y, K, seed, tsne):
 
     The t-SNE is of both sets together (it cannot place new points); k-means then clusters all of it.
     """
-    from sklearn.cluster import KMeans
-    from sklearn.manifold import TSNE
+    from utils.clusterers import kmeans, tsne_kmeans
 
-    kmeans = KMeans(K, n_init=10, random_state=seed).fit(train)
-    result = {'kmeans': _scores(y, kmeans.predict(scored))}
+    result = {'kmeans': _scores(y, kmeans(train, K, seed).predict(scored))}
     if tsne:
-        embedded = TSNE(2, random_state=seed, init='pca').fit_transform(np.concatenate([train, scored]))
-        pred = KMeans(K, n_init=10, random_state=seed).fit_predict(embedded)
+        pred = tsne_kmeans(np.concatenate([train, scored]), K, seed)
         result['tsne_kmeans'] = _scores(y, pred[len(train):])
     return result
 

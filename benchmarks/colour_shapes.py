@@ -29,13 +29,11 @@ FIGURE = os.path.join(ROOT, 'imgs', f'{NAME}_test_images_by_cluster.png')
 
 def kmeans_scores(dataset, seed):
     """k-means on the pixels of the training images, scored on the test images (utils.metrics)."""
-    from sklearn.cluster import KMeans
-
+    from utils.clusterers import kmeans
     from utils.metrics import clustering_scores
 
-    flat = lambda split: split.x.reshape(len(split.x), -1)   # noqa: E731
-    kmeans = KMeans(len(SHAPES), n_init=10, random_state=seed).fit(flat(dataset.train))
-    return clustering_scores(dataset.test.y, kmeans.predict(flat(dataset.test)))
+    fitted = kmeans(dataset.train.x, len(SHAPES), seed)
+    return clustering_scores(dataset.test.y, fitted.predict(dataset.test.x.reshape(len(dataset.test.x), -1)))
 
 
 def main():

@@ -54,9 +54,17 @@ def test_placed_components_are_the_given_gaussians_whatever_w():
 
 
 def test_a_placement_that_the_run_never_reaches_is_named():
-    assert placement_never_happens(10, 100) is None and placement_never_happens(0, 5) is None
-    assert '--kmeans_init_epoch=10 is not below --epochs=5' in placement_never_happens(10, 5)
-    assert placement_never_happens(10, 10) is not None
+    assert placement_never_happens(100, kmeans_init_epoch=10, tsne_init_epoch=30) is None
+    assert placement_never_happens(5, kmeans_init_epoch=0, tsne_init_epoch=0) is None
+    assert '--tsne_init_epoch=30 not below --epochs=20' in placement_never_happens(20, kmeans_init_epoch=10,
+                                                                                   tsne_init_epoch=30)
+    assert '--kmeans_init_epoch=10 and --tsne_init_epoch=30' in placement_never_happens(10, kmeans_init_epoch=10,
+                                                                                        tsne_init_epoch=30)
+
+
+def test_two_placements_on_one_epoch_are_refused():
+    with pytest.raises(SystemExit):
+        parse_args('GMVAE', ['--dataset_name=mine', '--kmeans_init_epoch=5', '--tsne_init_epoch=5'])
 
 
 def two_patterns(n, seed=0):
@@ -81,5 +89,22 @@ def test_the_command_a_user_types_finds_both_clusters_of_a_generated_set(tmp_pat
     labels = np.array([int(r['label']) for r in table])
     clusters = np.array([int(r['cluster']) for r in table])
     assert len(table) == 120 and hungarian_accuracy(labels, clusters) >= 0.95
-    assert 'placed on k-means of the training images' in (tmp_path / 'summary' / run / 'train.log').read_text()
+    log = (tmp_path / 'summary' / run / 'train.log').read_text()
+    assert 'Epoch 10: the 2 components of p(z|w,y) placed on k-means of the training images' in log
+    assert 'Epoch 30: the 2 components of p(z|w,y) placed on t-SNE + k-means of the posterior means of z' in log
 
+
+
+def test_early_stopping_waits_for_each_placement_and_then_judges_the_placed_model(tmp_path):
+    """With patience 1 and no epoch ever a gain of min_delta, a run stops one epoch after its best; each placement
+    starts the count again, so the run trains on one epoch past the last placement (4) and then stops."""
+    x, y = two_patterns(60)
+    np.savez(tmp_path / 'two.npz', x=x, y=y)
+    dirs = [f'--checkpoint_dir={tmp_path}/ckpt', f'--log_dir={tmp_path}/summary', f'--result_dir={tmp_path}/results']
+    assert GMVAE_main.run(['--dataset_name=two', f'--data_dir={tmp_path}', '--K_clusters=2', '--summary=0',
+                           '--hidden_dim=16', '--epochs=8', '--kmeans_init_epoch=2', '--tsne_init_epoch=4',
+                           '--batch_size=16', '--patience=1', '--min_delta=1e6', *dirs]) == 0
+    log = (tmp_path / 'summary' / 'GMV_two_001_10_4_16_2_2' / 'train.log').read_text()
+    assert 'Epoch 2: the 2 components' in log and 'Epoch 4: the 2 components of p(z|w,y) placed on t-SNE' in log
+    assert 'epoch 6/8' in log and 'epoch 7/8' not in log
+    assert 'Restored the weights of the best validation loss' in log and 'epoch 5)' in log

@@ -64,9 +64,9 @@ def _image_size(text):
 # The original's defaults, which MNIST and FREY keep, and those of a GMVAE on your own images, chosen on
 # benchmarks/clustering_suite.py (docs/clustering.md): the flags the user does not give take them.
 ORIGINAL_DEFAULTS = {'epochs': 20, 'sigma': 0.1, 'z_dim': 3, 'w_dim': 3, 'hidden_dim': 50, 'y_prior_threshold': 0.0,
-                     'kmeans_init_epoch': 0}
+                     'kmeans_init_epoch': 0, 'tsne_init_epoch': 0}
 OWN_IMAGES_DEFAULTS = {'epochs': 100, 'sigma': 0.01, 'z_dim': 10, 'w_dim': 4, 'hidden_dim': 256,
-                       'kmeans_init_epoch': 10}
+                       'kmeans_init_epoch': 10, 'tsne_init_epoch': 30}
 FREE_BITS_SHARE = 0.5   # own images: --y_prior_threshold = this x log K nats
 
 
@@ -141,6 +141,9 @@ def build_parser(family):
                            help='after this many epochs, place the K components of p(z|w,y) on k-means of the '
                                 f'training images (each at its members\' z) and train on (0: never; '
                                 f'{_default("kmeans_init_epoch", family)})')
+        model.add_argument('--tsne_init_epoch', type=int, default=None,
+                           help='after this many epochs, place them again, on t-SNE + k-means of the training '
+                                f'images\' posterior means of z (0: never; {_default("tsne_init_epoch", family)})')
     model.add_argument('--hidden_dim', type=int, default=None,
                        help=f'units of each dense layer ({_default("hidden_dim", family)})')
     model.add_argument('--num_layers', type=int, default=2, help='hidden dense layers in each network (default 2)')
@@ -256,8 +259,13 @@ def _check(args, family):
     if args.mc_samples > 1 and args.iw_train_samples > 1:
         return ('--mc_samples averages the ELBO, which the IWAE objective of --iw_train_samples > 1 replaces '
                 '(with its own samples): give one of them')
-    if family == 'GMVAE' and args.kmeans_init_epoch < 0:
-        return f'--kmeans_init_epoch must be >= 0 (0: never), got {args.kmeans_init_epoch}'
+    if family == 'GMVAE':
+        for name in ('kmeans_init_epoch', 'tsne_init_epoch'):
+            if getattr(args, name) < 0:
+                return f'--{name} must be >= 0 (0: never), got {getattr(args, name)}'
+        if args.kmeans_init_epoch == args.tsne_init_epoch > 0:
+            return (f'--kmeans_init_epoch and --tsne_init_epoch both place the mixture at epoch {args.tsne_init_epoch}: '
+                    'give them different epochs, or 0 to one of them')
     if args.warmup_epochs < 0:
         return f'--warmup_epochs must be >= 0 (0: no warm-up), got {args.warmup_epochs}'
     if args.iw_samples < 0:
