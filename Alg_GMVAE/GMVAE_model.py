@@ -13,6 +13,7 @@ from Alg_GMVAE.GMVAE_visualize import GMVAEVisualize
 from base.base_model import BaseModel
 from base.evaluation import EVAL_BATCH
 from utils.clusterers import kmeans, tsne_kmeans
+from utils.args import PLACEMENT_FLAGS
 from utils.metrics import clustering_scores, paper_accuracy
 
 SAMPLES_PER_CLUSTER = 25  # generated images in each cluster's figure
@@ -80,33 +81,40 @@ class GMVAEModel(BaseModel):
         Training then refines them (`place`)."""
         cfg = self.config
         if epoch == 0:   # a run from scratch: say at its start when a placement will never come
-            never = placement_never_happens(cfg.epochs, kmeans_init_epoch=cfg.kmeans_init_epoch,
-                                            tsne_init_epoch=cfg.tsne_init_epoch)
+            never = placement_never_happens(cfg.epochs, **self.placements())
             if never:
                 self.log.warning(never)
             return
-        x = self.data.train.x
+        K, x = self.graph.K_clusters, self.data.train.x
         if epoch == cfg.kmeans_init_epoch:
-            self.place(epoch, x, kmeans(x, self.graph.K_clusters, cfg.seed).labels_, 'k-means of the training images')
+            members = kmeans(x, K, cfg.seed).labels_
+            self.place(epoch, *self.posterior_z(x), members, 'k-means of the training images')
         elif epoch == cfg.tsne_init_epoch:
             rng = np.random.default_rng(cfg.seed)
             x = x[np.sort(rng.choice(len(x), min(len(x), TSNE_PLACEMENT_IMAGES), replace=False))]
-            z_mean = self.predict(lambda images: self.graph.encode(images)[0], x)
-            self.place(epoch, x, tsne_kmeans(z_mean, self.graph.K_clusters, cfg.seed),
+            z_mean, z_log_var = self.posterior_z(x)
+            self.place(epoch, z_mean, z_log_var, tsne_kmeans(z_mean, K, cfg.seed),
                        f't-SNE + k-means of the posterior means of z of {len(x)} training images')
+
+    def placements(self):
+        """{flag: epoch} of the placements of before_epoch (PLACEMENT_FLAGS; 0: never)."""
+        return {name: getattr(self.config, name) for name in PLACEMENT_FLAGS}
 
     def reshape_epochs(self):
         """The placements of before_epoch that a run of --epochs reaches."""
-        cfg = self.config
-        return tuple(e for e in (cfg.kmeans_init_epoch, cfg.tsne_init_epoch) if 0 < e < cfg.epochs)
+        return tuple(e for e in self.placements().values() if 0 < e < self.config.epochs)
 
-    def place(self, epoch, x, members, source):
-        """Place component k on the images x (N, H, W, C) whose `members` (N,) entry is k: the mean of their
-        posterior means of z, and a spread of the variance of those means plus their mean posterior variance
-        (both (K, z_dim))."""
-        K = self.graph.K_clusters
+    def posterior_z(self, x):
+        """The mean and log-variance of q(z|x) of images x (N, H, W, C): two (N, z_dim) float32 arrays."""
         encoded = self.predict(lambda images: tf.concat(self.graph.encode(images)[:2], axis=1), x)
-        z_mean, z_log_var = np.split(encoded.astype(np.float64), 2, axis=1)                  # (N, z_dim) each
+        return np.split(encoded, 2, axis=1)
+
+    def place(self, epoch, z_mean, z_log_var, members, source):
+        """Place component k on the images whose `members` (N,) entry is k, from their posterior z_mean and
+        z_log_var (N, z_dim): the mean of their means, and a spread of the variance of those means plus their
+        mean posterior variance (both (K, z_dim))."""
+        K = self.graph.K_clusters
+        z_mean, z_log_var = z_mean.astype(np.float64), z_log_var.astype(np.float64)
         means = np.stack([z_mean[members == k].mean(axis=0) for k in range(K)])
         variances = np.stack([z_mean[members == k].var(axis=0) + np.exp(z_log_var[members == k]).mean(axis=0)
                               for k in range(K)])

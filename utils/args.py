@@ -68,6 +68,7 @@ ORIGINAL_DEFAULTS = {'epochs': 20, 'sigma': 0.1, 'z_dim': 3, 'w_dim': 3, 'hidden
 OWN_IMAGES_DEFAULTS = {'epochs': 100, 'sigma': 0.01, 'z_dim': 10, 'w_dim': 4, 'hidden_dim': 256,
                        'kmeans_init_epoch': 10, 'tsne_init_epoch': 30}
 FREE_BITS_SHARE = 0.5   # own images: --y_prior_threshold = this x log K nats
+PLACEMENT_FLAGS = ('kmeans_init_epoch', 'tsne_init_epoch')   # a GMVAE's placements of its mixture (epochs; 0: never)
 
 
 def original_flags(*leave_out):
@@ -260,12 +261,12 @@ def _check(args, family):
         return ('--mc_samples averages the ELBO, which the IWAE objective of --iw_train_samples > 1 replaces '
                 '(with its own samples): give one of them')
     if family == 'GMVAE':
-        for name in ('kmeans_init_epoch', 'tsne_init_epoch'):
+        for name in PLACEMENT_FLAGS:
             if getattr(args, name) < 0:
                 return f'--{name} must be >= 0 (0: never), got {getattr(args, name)}'
         if args.kmeans_init_epoch == args.tsne_init_epoch > 0:
-            return (f'--kmeans_init_epoch and --tsne_init_epoch both place the mixture at epoch {args.tsne_init_epoch}: '
-                    'give them different epochs, or 0 to one of them')
+            return (f'--kmeans_init_epoch and --tsne_init_epoch both place the mixture at epoch '
+                    f'{args.tsne_init_epoch}: give them different epochs, or 0 to one of them')
     if args.warmup_epochs < 0:
         return f'--warmup_epochs must be >= 0 (0: no warm-up), got {args.warmup_epochs}'
     if args.iw_samples < 0:
