@@ -131,19 +131,29 @@ class GMVAEGraph(BaseGraph):
         shape = tf.concat([tf.shape(w)[:2], [self.K_clusters, self.z_dim]], 0)
         return tf.reshape(means, shape), tf.reshape(log_vars, shape)
 
-    def per_example_terms(self, x, training=False):
-        """The four -ELBO terms of x (B, H, W, C), each (B,) in nats, averaged over M = mc_samples draws of (w, z)."""
+    def per_example_terms(self, x, training=False, y=None):
+        """The four -ELBO terms of x (B, H, W, C), each (B,) in nats, averaged over M = mc_samples draws of (w, z).
+
+        y (B,) int32, optional: a cluster given to each image (-1: none). A given cluster k replaces
+        q(y|w,z) = p(y|w,z) by the one-hot q(y=k|x) = 1, so that kl_z = KL(q(z|x) || p(z|w,y=k)) and
+        kl_y = KL(one-hot || U(K)) = log K: the ELBO of an image whose cluster is observed.
+        """
         z_mean, z_log_var, w_mean, w_log_var = self.encode(x, training=training)
         z = self.sample_posterior(z_mean, z_log_var, self.mc_samples)                      # (M, B, z_dim)
         w = self.sample_posterior(w_mean, w_log_var, self.mc_samples)                      # (M, B, w_dim)
         means, log_vars = self._prior_z_of_draws(w, training=training)                     # (M, B, K, z_dim)
         log_p_y = self._log_posterior_y(z, means, log_vars)                                # (M, B, K)
-        p_y = tf.exp(log_p_y)
+        q_y = tf.exp(log_p_y)
+        kl_y = tf.reduce_sum(q_y * log_p_y, axis=-1) + math.log(self.K_clusters)           # (M, B)
+        if y is not None:
+            given = y >= 0                                                                 # (B,)
+            q_y = tf.where(given[:, None], tf.one_hot(y, self.K_clusters), q_y)
+            kl_y = tf.where(given, math.log(self.K_clusters), kl_y)
         kl_components = kl_normal(z_mean[:, None, :], z_log_var[:, None, :], means, log_vars)  # (M, B, K)
         return {'reconstruction': self.reconstruction(x, z, training=training),
-                'kl_z': tf.reduce_mean(tf.reduce_sum(p_y * kl_components, axis=-1), axis=0),
+                'kl_z': tf.reduce_mean(tf.reduce_sum(q_y * kl_components, axis=-1), axis=0),
                 'kl_w': kl_standard_normal(w_mean, w_log_var),
-                'kl_y': tf.reduce_mean(tf.reduce_sum(p_y * log_p_y, axis=-1), axis=0) + math.log(self.K_clusters)}
+                'kl_y': tf.reduce_mean(kl_y, axis=0)}
 
     def objective(self, term_means, kl_weight=1.0):
         """BaseGraph.objective with kl_y replaced by max(kl_y, y_prior_threshold) (free bits; 0 = none)."""

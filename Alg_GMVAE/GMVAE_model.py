@@ -78,7 +78,8 @@ class GMVAEModel(BaseModel):
           TSNE_PLACEMENT_IMAGES of them), whose neighbourhoods hold the classes better than any Gaussian
           clustering of z does (docs/clustering.md).
 
-        Training then refines them (`place`)."""
+        Training then refines them (`place`). For --tsne_label_epochs epochs after the t-SNE placement, its
+        images train with their t-SNE cluster as y given (`give_clusters`), which is then taken back."""
         cfg = self.config
         if epoch == 0:   # a run from scratch: say at its start when a placement will never come
             never = placement_never_happens(cfg.epochs, **self.placements())
@@ -91,18 +92,51 @@ class GMVAEModel(BaseModel):
             self.place(epoch, *self.posterior_z(x), members, 'k-means of the training images')
         elif epoch == cfg.tsne_init_epoch:
             rng = np.random.default_rng(cfg.seed)
-            x = x[np.sort(rng.choice(len(x), min(len(x), TSNE_PLACEMENT_IMAGES), replace=False))]
-            z_mean, z_log_var = self.posterior_z(x)
-            self.place(epoch, z_mean, z_log_var, tsne_kmeans(z_mean, K, cfg.seed),
-                       f't-SNE + k-means of the posterior means of z of {len(x)} training images')
+            chosen = np.sort(rng.choice(len(x), min(len(x), TSNE_PLACEMENT_IMAGES), replace=False))
+            z_mean, z_log_var = self.posterior_z(x[chosen])
+            members = tsne_kmeans(z_mean, K, cfg.seed)
+            self.place(epoch, z_mean, z_log_var, members,
+                       f't-SNE + k-means of the posterior means of z of {len(chosen)} training images')
+            if cfg.tsne_label_epochs:
+                self.give_clusters(chosen, members)
+                self.log.info(f'Epochs {epoch + 1}-{epoch + cfg.tsne_label_epochs}: these {len(chosen)} images '
+                              f'train with their t-SNE cluster as y given (--tsne_label_epochs).')
+        if epoch == self.release_epoch:
+            self.give_clusters([], [])
+            self.log.info(f'Epoch {epoch}: the given clusters released; p(y|w,z) assigns every image again.')
+
+    @property
+    def release_epoch(self):
+        """The epoch (0-based) before which the clusters given at the t-SNE placement are taken back (0: none)."""
+        cfg = self.config
+        return cfg.tsne_init_epoch + cfg.tsne_label_epochs if cfg.tsne_init_epoch and cfg.tsne_label_epochs else 0
+
+    def training_state(self):
+        """given_y (N_train,) int32: the cluster given to each training image in the steps to come (-1: none)."""
+        return {'given_y': tf.Variable(tf.fill([len(self.data.train.x)], -1), trainable=False, name='given_y')}
+
+    def give_clusters(self, rows, clusters):
+        """Give training images `rows` the `clusters` (both (n,) ints) as observed y, and no other image one."""
+        given = np.full(len(self.data.train.x), -1, np.int32)
+        given[np.asarray(rows, np.int64)] = clusters
+        self.train_state['given_y'].assign(given)
+
+    def given_latents(self, rows):
+        """The given clusters y of training images `rows` (B,) int32 (-1: none) for graph.loss_terms, in a run
+        that gives them (--tsne_label_epochs after a --tsne_init_epoch placement)."""
+        if not self.release_epoch:
+            return {}
+        return {'y': tf.gather(self.train_state['given_y'], rows)}
 
     def placements(self):
         """{flag: epoch} of the placements of before_epoch (PLACEMENT_FLAGS; 0: never)."""
         return {name: getattr(self.config, name) for name in PLACEMENT_FLAGS}
 
     def reshape_epochs(self):
-        """The placements of before_epoch that a run of --epochs reaches."""
-        return tuple(e for e in self.placements().values() if 0 < e < self.config.epochs)
+        """The placements of before_epoch, and the release of the clusters it gives, that a run of --epochs
+        reaches."""
+        epochs = tuple(self.placements().values()) + (self.release_epoch,)
+        return tuple(e for e in epochs if 0 < e < self.config.epochs)
 
     def posterior_z(self, x):
         """The mean and log-variance of q(z|x) of images x (N, H, W, C): two (N, z_dim) float32 arrays."""

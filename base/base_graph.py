@@ -165,10 +165,13 @@ class BaseGraph(keras.Model):
         log_weights = self.log_importance_weights(x, k, self.kl_scale(kl_weight), training=training)   # (k, B)
         return -tf.reduce_mean(tf.reduce_logsumexp(log_weights, axis=0) - math.log(k))
 
-    def loss_terms(self, x, training=False, kl_weight=1.0):
+    def loss_terms(self, x, training=False, kl_weight=1.0, **given):
         """Batch means of each term, 'loss' (= -ELBO) and 'objective' (what is minimised, at this warm-up
-        weight kl_weight in [0, 1]: the weighted -ELBO, or -L_k for iw_train_samples k > 1)."""
-        terms = self.per_example_terms(x, training=training)
+        weight kl_weight in [0, 1]: the weighted -ELBO, or -L_k for iw_train_samples k > 1).
+
+        `given`: latent variables observed for the batch's images, passed on to per_example_terms (the
+        GMVAE's clusters y)."""
+        terms = self.per_example_terms(x, training=training, **given)
         means = {name: tf.reduce_mean(terms[name]) for name in self.term_names}
         means['loss'] = tf.add_n([means[name] for name in self.term_names])
         if self.iw_train_samples > 1:

@@ -66,8 +66,9 @@ class BaseModel(CompiledSteps, Evaluation, Checkpoints, Training, Summaries, Res
             # and their epoch (0: none yet). The training noise is keyed by the optimizer's step count.
             self.best_weights = [tf.Variable(tf.convert_to_tensor(w), trainable=False) for w in graph.weights]
             self.best_epoch = tf.Variable(0, dtype=tf.int64, trainable=False, name='best_epoch')
+            self.train_state = self.training_state()
         core = dict(graph=graph, optimizer=self.optimizer, epoch=self.epoch, noise=graph.noise)
-        resume = dict(best_weights=self.best_weights, best_epoch=self.best_epoch)
+        resume = dict(best_weights=self.best_weights, best_epoch=self.best_epoch, **self.train_state)
         self.checkpoint = tf.train.Checkpoint(**core, **resume)        # what is saved
         self.core_checkpoint = tf.train.Checkpoint(**core)             # restored: all of it must match
         self.resume_checkpoint = tf.train.Checkpoint(**resume)         # restored where present (see restore)

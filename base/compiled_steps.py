@@ -85,6 +85,15 @@ class CompiledSteps:
         self._apply_gradients(gradients)
         return shares
 
+    def training_state(self):
+        """Variables, beyond the graph's, that training steps read and a resumed run needs ({name: tf.Variable})."""
+        return {}
+
+    def given_latents(self, rows):
+        """Latent variables observed for the training images `rows` (B,) int32, as keyword arguments of
+        `graph.loss_terms`: none here (the GMVAE may give clusters)."""
+        return {}
+
     @property
     def steps_per_epoch(self):
         """Adam steps in one pass over the training set: whole global batches only."""
@@ -130,8 +139,9 @@ class CompiledSteps:
             weight = tf.cast(noise.end - noise.start, tf.float32) / tf.cast(size, tf.float32)
             if self.bernoulli:
                 batch = tf.cast(noise.uniform(tf.shape(batch)) < batch, tf.float32)
+            given = self.given_latents(index[noise.start:noise.end])
             with tf.GradientTape() as tape:
-                terms = self.graph.loss_terms(batch, training=True, kl_weight=kl_weight)
+                terms = self.graph.loss_terms(batch, training=True, kl_weight=kl_weight, **given)
                 objective = weight * terms['objective']
         gradients = tape.gradient(objective, variables)
         return gradients, weight * tf.stack([terms[name] for name in self.names])

@@ -29,8 +29,16 @@ def test_mnist_and_frey_keep_the_original_defaults(name):
     assert chosen(parse_args('GMVAE', [f'--dataset_name={name}'])) == ORIGINAL_DEFAULTS
 
 
-def test_no_free_bits_by_default_under_the_iwae_objective_which_has_no_kl_y():
-    assert parse_args('GMVAE', ['--dataset_name=mine', '--iw_train_samples=5']).y_prior_threshold == 0
+def test_no_free_bits_nor_given_clusters_by_default_under_the_iwae_objective_which_has_no_kl_y():
+    args = parse_args('GMVAE', ['--dataset_name=mine', '--iw_train_samples=5'])
+    assert (args.y_prior_threshold, args.tsne_label_epochs) == (0, 0)
+
+
+@pytest.mark.parametrize('flags', [['--tsne_label_epochs=-1'], ['--tsne_label_epochs=5', '--iw_train_samples=5']])
+def test_given_clusters_that_cannot_be_given_are_refused(flags, capsys):
+    with pytest.raises(SystemExit):
+        parse_args('GMVAE', ['--dataset_name=mine', *flags])
+    assert '--tsne_label_epochs' in capsys.readouterr().err
 
 
 def test_the_flags_a_user_gives_win_and_the_vae_keeps_the_originals():
@@ -92,6 +100,7 @@ def test_the_command_a_user_types_finds_both_clusters_of_a_generated_set(tmp_pat
     log = (tmp_path / 'summary' / run / 'train.log').read_text()
     assert 'Epoch 10: the 2 components of p(z|w,y) placed on k-means of the training images' in log
     assert 'Epoch 30: the 2 components of p(z|w,y) placed on t-SNE + k-means of the posterior means of z' in log
+    assert f'Epochs 31-{30 + OWN_IMAGES_DEFAULTS["tsne_label_epochs"]}: these 96 images train with their t-SNE' in log
 
 
 

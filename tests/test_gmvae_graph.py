@@ -142,6 +142,35 @@ def test_terms_match_brute_force_and_monte_carlo(monkeypatch):
     assert np.all(terms['kl_y'] <= np.log(K) + 1e-5)
 
 
+def test_a_given_cluster_is_the_one_hot_q_y_and_no_cluster_changes_nothing(monkeypatch):
+    """y given (-1: none): kl_z is then the KL to that component, kl_y = log K, the other terms stay."""
+    graph = make()
+    x = images(4)
+    eps = {}
+    monkeypatch.setattr(graph, 'standard_normal',
+                        lambda shape: eps.setdefault(tuple(int(d) for d in shape),
+                                                     tf.random.stateless_normal(shape, (1, len(eps)))))
+    y = tf.constant([2, -1, 0, 3])
+    free = {k: v.numpy().astype(np.float64) for k, v in graph.per_example_terms(x).items()}
+    given = {k: v.numpy().astype(np.float64) for k, v in graph.per_example_terms(x, y=y).items()}
+    z_mean, z_log_var, w_mean, w_log_var = as_np(*graph.encode(x))
+    w = w_mean + np.exp(0.5 * w_log_var) * eps[(4, 1, W_DIM)].numpy()[:, 0]
+    means, log_vars = as_np(*graph.prior_z(tf.constant(w, tf.float32)))            # (B, K, z_dim)
+    rows, k = np.array([0, 2, 3]), np.array([2, 0, 3])
+    m, v = means[rows, k], np.exp(log_vars[rows, k])
+    kl = 0.5 * np.sum(np.log(v) - z_log_var[rows] + (np.exp(z_log_var[rows]) + (z_mean[rows] - m) ** 2) / v - 1,
+                      axis=1)
+    np.testing.assert_allclose(given['kl_z'][rows], kl, rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(given['kl_y'][rows], np.log(K), rtol=1e-6)
+    for name in ('reconstruction', 'kl_w'):
+        np.testing.assert_array_equal(given[name], free[name])
+    for name in free:
+        np.testing.assert_array_equal(given[name][1], free[name][1])
+    with tf.GradientTape() as tape:
+        objective = graph.loss_terms(x, y=y)['objective']
+    assert all(np.all(np.isfinite(g)) for g in tape.gradient(objective, graph.trainable_variables) if g is not None)
+
+
 def test_samples_come_from_the_chosen_component(monkeypatch):
     graph = make()
     monkeypatch.setattr(graph, 'decode', lambda z, training=False: z)   # return z itself

@@ -210,6 +210,24 @@ def test_stop_and_restore_gives_the_weights_of_one_run(tmp_path, monkeypatch, mo
     assert_same_state(whole, resumed)
 
 
+def test_a_run_stopped_while_it_gives_clusters_resumes_with_them(tmp_path, monkeypatch):
+    """The t-SNE clusters given at epoch 1 for 2 epochs are checkpointed: stopped after epoch 2, the run resumes
+    with them as one run, and they are taken back before epoch 4."""
+    flags = ('--epochs=4', '--tsne_init_epoch=1', '--tsne_label_epochs=2')
+    whole = make_model(tmp_path / 'whole', 2, *flags)
+    whole.train()
+    assert np.all(whole.train_state['given_y'].numpy() == -1)
+    stopped = make_model(tmp_path / 'stopped', 2, *flags)
+    signal_during(monkeypatch, 2)
+    with pytest.raises(Interrupted):
+        stopped.train()
+    monkeypatch.undo()
+    resumed = make_model(tmp_path / 'stopped', 2, *flags)
+    assert resumed.restore(required=True) and np.all(resumed.train_state['given_y'].numpy() >= 0)
+    resumed.train()
+    assert_same_state(whole, resumed)
+
+
 # ---------------------------------------------------------------------- damaged checkpoints
 def warnings_of(caplog):
     return [r.getMessage() for r in caplog.records if r.name == 'robust' and r.levelno == logging.WARNING]

@@ -64,9 +64,9 @@ def _image_size(text):
 # The original's defaults, which MNIST and FREY keep, and those of a GMVAE on your own images, chosen on
 # benchmarks/clustering_suite.py (docs/clustering.md): the flags the user does not give take them.
 ORIGINAL_DEFAULTS = {'epochs': 20, 'sigma': 0.1, 'z_dim': 3, 'w_dim': 3, 'hidden_dim': 50, 'y_prior_threshold': 0.0,
-                     'kmeans_init_epoch': 0, 'tsne_init_epoch': 0}
+                     'kmeans_init_epoch': 0, 'tsne_init_epoch': 0, 'tsne_label_epochs': 0}
 OWN_IMAGES_DEFAULTS = {'epochs': 100, 'sigma': 0.01, 'z_dim': 10, 'w_dim': 4, 'hidden_dim': 256,
-                       'kmeans_init_epoch': 10, 'tsne_init_epoch': 30}
+                       'kmeans_init_epoch': 10, 'tsne_init_epoch': 30, 'tsne_label_epochs': 70}
 FREE_BITS_SHARE = 0.5   # own images: --y_prior_threshold = this x log K nats
 PLACEMENT_FLAGS = ('kmeans_init_epoch', 'tsne_init_epoch')   # a GMVAE's placements of its mixture (epochs; 0: never)
 
@@ -89,13 +89,17 @@ def _default(flag, family):
 def fill_defaults(args, family):
     """Give the flags left unset (None) their default: the original's, or for a GMVAE on a dataset other than
     MNIST and FREY the clustering defaults of OWN_IMAGES_DEFAULTS and FREE_BITS_SHARE (no free bits under the
-    IWAE objective, which has no kl_y to bound)."""
+    IWAE objective, which has no kl_y to bound nor kl_z to give clusters to)."""
     own = family == 'GMVAE' and args.dataset_name not in DATASETS
+    iwae = args.iw_train_samples > 1
     for name, value in ORIGINAL_DEFAULTS.items():
-        if getattr(args, name, value) is None:
-            if own and name == 'y_prior_threshold' and args.iw_train_samples == 1:
-                value = round(FREE_BITS_SHARE * math.log(max(args.K_clusters, 1)), 4)
-            setattr(args, name, OWN_IMAGES_DEFAULTS.get(name, value) if own else value)
+        if getattr(args, name, value) is not None:
+            continue
+        if own and name == 'y_prior_threshold':
+            value = 0.0 if iwae else round(FREE_BITS_SHARE * math.log(max(args.K_clusters, 1)), 4)
+        elif own and not (iwae and name == 'tsne_label_epochs'):
+            value = OWN_IMAGES_DEFAULTS.get(name, value)
+        setattr(args, name, value)
 
 
 def build_parser(family):
@@ -145,6 +149,10 @@ def build_parser(family):
         model.add_argument('--tsne_init_epoch', type=int, default=None,
                            help='after this many epochs, place them again, on t-SNE + k-means of the training '
                                 f'images\' posterior means of z (0: never; {_default("tsne_init_epoch", family)})')
+        model.add_argument('--tsne_label_epochs', type=int, default=None,
+                           help='for this many epochs after the t-SNE placement, train each placed image with its '
+                                't-SNE cluster as y given, so that the encoder makes those clusters Gaussian (0: '
+                                f'never; {_default("tsne_label_epochs", family)})')
     model.add_argument('--hidden_dim', type=int, default=None,
                        help=f'units of each dense layer ({_default("hidden_dim", family)})')
     model.add_argument('--num_layers', type=int, default=2, help='hidden dense layers in each network (default 2)')
@@ -264,6 +272,11 @@ def _check(args, family):
         for name in PLACEMENT_FLAGS:
             if getattr(args, name) < 0:
                 return f'--{name} must be >= 0 (0: never), got {getattr(args, name)}'
+        if args.tsne_label_epochs < 0:
+            return f'--tsne_label_epochs must be >= 0 (0: never), got {args.tsne_label_epochs}'
+        if args.tsne_label_epochs and args.iw_train_samples > 1:
+            return ('--tsne_label_epochs gives clusters to the ELBO\'s kl_z and kl_y, which the IWAE objective of '
+                    '--iw_train_samples > 1 does not have: give one of them')
         if args.kmeans_init_epoch == args.tsne_init_epoch > 0:
             return (f'--kmeans_init_epoch and --tsne_init_epoch both place the mixture at epoch '
                     f'{args.tsne_init_epoch}: give them different epochs, or 0 to one of them')
