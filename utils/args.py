@@ -69,6 +69,10 @@ OWN_IMAGES_DEFAULTS = {'epochs': 100, 'sigma': 0.01, 'z_dim': 10, 'w_dim': 4, 'h
                        'kmeans_init_epoch': 10, 'tsne_init_epoch': 30, 'tsne_label_epochs': 70}
 FREE_BITS_SHARE = 0.5   # own images: --y_prior_threshold = this x log K nats
 PLACEMENT_FLAGS = ('kmeans_init_epoch', 'tsne_init_epoch')   # a GMVAE's placements of its mixture (epochs; 0: never)
+# A GMVAE's flags that act on the ELBO's KL terms, which the IWAE objective of --iw_train_samples > 1 has not:
+# refused with it, and 0 by default under it. Each says what it does.
+ELBO_KL_FLAGS = {'y_prior_threshold': "bounds the ELBO's kl_y",
+                 'tsne_label_epochs': "gives clusters to the ELBO's kl_z and kl_y"}
 
 
 def original_flags(*leave_out):
@@ -88,17 +92,16 @@ def _default(flag, family):
 
 def fill_defaults(args, family):
     """Give the flags left unset (None) their default: the original's, or for a GMVAE on a dataset other than
-    MNIST and FREY the clustering defaults of OWN_IMAGES_DEFAULTS and FREE_BITS_SHARE (no free bits under the
-    IWAE objective, which has no kl_y to bound nor kl_z to give clusters to)."""
+    MNIST and FREY the clustering defaults of OWN_IMAGES_DEFAULTS and FREE_BITS_SHARE (but the original's for
+    the ELBO_KL_FLAGS under the IWAE objective)."""
     own = family == 'GMVAE' and args.dataset_name not in DATASETS
     iwae = args.iw_train_samples > 1
     for name, value in ORIGINAL_DEFAULTS.items():
         if getattr(args, name, value) is not None:
             continue
-        if own and name == 'y_prior_threshold':
-            value = 0.0 if iwae else round(FREE_BITS_SHARE * math.log(max(args.K_clusters, 1)), 4)
-        elif own and not (iwae and name == 'tsne_label_epochs'):
-            value = OWN_IMAGES_DEFAULTS.get(name, value)
+        if own and not (iwae and name in ELBO_KL_FLAGS):
+            value = (round(FREE_BITS_SHARE * math.log(max(args.K_clusters, 1)), 4) if name == 'y_prior_threshold'
+                     else OWN_IMAGES_DEFAULTS.get(name, value))
         setattr(args, name, value)
 
 
@@ -262,21 +265,18 @@ def _check(args, family):
         return f'--K_clusters must be at least 2 for a mixture, got {args.K_clusters}'
     if family == 'GMVAE' and args.y_prior_threshold < 0:
         return f'--y_prior_threshold must be >= 0 nats, got {args.y_prior_threshold}'
-    if family == 'GMVAE' and args.y_prior_threshold > 0 and args.iw_train_samples > 1:
-        return ('--y_prior_threshold bounds the ELBO\'s kl_y, which the IWAE objective of --iw_train_samples > 1 '
-                'does not have: give one of them')
+    if family == 'GMVAE' and args.iw_train_samples > 1:
+        for name, action in ELBO_KL_FLAGS.items():
+            if getattr(args, name) > 0:
+                return (f'--{name} {action}, which the IWAE objective of --iw_train_samples > 1 does not have: '
+                        'give one of them')
     if args.mc_samples > 1 and args.iw_train_samples > 1:
         return ('--mc_samples averages the ELBO, which the IWAE objective of --iw_train_samples > 1 replaces '
                 '(with its own samples): give one of them')
     if family == 'GMVAE':
-        for name in PLACEMENT_FLAGS:
+        for name in PLACEMENT_FLAGS + ('tsne_label_epochs',):
             if getattr(args, name) < 0:
                 return f'--{name} must be >= 0 (0: never), got {getattr(args, name)}'
-        if args.tsne_label_epochs < 0:
-            return f'--tsne_label_epochs must be >= 0 (0: never), got {args.tsne_label_epochs}'
-        if args.tsne_label_epochs and args.iw_train_samples > 1:
-            return ('--tsne_label_epochs gives clusters to the ELBO\'s kl_z and kl_y, which the IWAE objective of '
-                    '--iw_train_samples > 1 does not have: give one of them')
         if args.kmeans_init_epoch == args.tsne_init_epoch > 0:
             return (f'--kmeans_init_epoch and --tsne_init_epoch both place the mixture at epoch '
                     f'{args.tsne_init_epoch}: give them different epochs, or 0 to one of them')
