@@ -99,7 +99,8 @@ class GMVAEModel(BaseModel):
                        f't-SNE + k-means of the posterior means of z of {len(chosen)} training images')
             if cfg.tsne_label_epochs:
                 self.give_clusters(chosen, members)
-                self.log.info(f'Epochs {epoch + 1}-{epoch + cfg.tsne_label_epochs}: these {len(chosen)} images '
+                last = min(epoch + cfg.tsne_label_epochs, cfg.epochs)
+                self.log.info(f'Epochs {epoch + 1}-{last}: these {len(chosen)} images '
                               f'train with their t-SNE cluster as y given (--tsne_label_epochs).')
         if epoch == self.release_epoch:
             self.give_clusters([], [])
