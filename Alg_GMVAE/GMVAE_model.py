@@ -13,7 +13,7 @@ from Alg_GMVAE.GMVAE_visualize import GMVAEVisualize
 from base.base_model import BaseModel
 from base.evaluation import EVAL_BATCH
 from utils.clusterers import kmeans, tsne_kmeans
-from utils.args import PLACEMENT_FLAGS
+from utils.args import PLACEMENT_FLAGS, tsne_placement_epochs
 from utils.metrics import clustering_scores, paper_accuracy
 
 SAMPLES_PER_CLUSTER = 25  # generated images in each cluster's figure
@@ -74,12 +74,12 @@ class GMVAEModel(BaseModel):
 
         - after --kmeans_init_epoch epochs, on k-means of their pixels, so that the mixture starts from the
           pixels' clusters, laid out where the encoder puts them;
-        - after --tsne_init_epoch epochs, on t-SNE + k-means of their posterior means of z (of at most
-          TSNE_PLACEMENT_IMAGES of them), whose neighbourhoods hold the classes better than any Gaussian
-          clustering of z does (docs/clustering.md).
+        - after --tsne_init_epoch epochs, and again every --tsne_repeat_epochs, on t-SNE + k-means of their
+          posterior means of z (of at most TSNE_PLACEMENT_IMAGES of them), whose neighbourhoods hold the classes
+          better than any Gaussian clustering of z does (docs/clustering.md).
 
-        Training then refines them (`place`). For --tsne_label_epochs epochs after the t-SNE placement, its
-        images train with their t-SNE cluster as y given (`give_clusters`), which is then taken back."""
+        Training then refines them (`place`). For --tsne_label_epochs epochs after the first t-SNE placement, its
+        images train with their latest t-SNE cluster as y given (`give_clusters`), which is then taken back."""
         cfg = self.config
         if epoch == 0:   # a run from scratch: say at its start when a placement will never come
             never = placement_never_happens(cfg.epochs, **self.placements())
@@ -90,16 +90,16 @@ class GMVAEModel(BaseModel):
         if epoch == cfg.kmeans_init_epoch:
             members = kmeans(x, K, cfg.seed).labels_
             self.place(epoch, *self.posterior_z(x), members, 'k-means of the training images')
-        elif epoch == cfg.tsne_init_epoch:
+        elif epoch in tsne_placement_epochs(cfg):
             rng = np.random.default_rng(cfg.seed)
             chosen = np.sort(rng.choice(len(x), min(len(x), TSNE_PLACEMENT_IMAGES), replace=False))
             z_mean, z_log_var = self.posterior_z(x[chosen])
             members = tsne_kmeans(z_mean, K, cfg.seed)
             self.place(epoch, z_mean, z_log_var, members,
                        f't-SNE + k-means of the posterior means of z of {len(chosen)} training images')
-            if cfg.tsne_label_epochs:
+            if epoch < self.release_epoch:
                 self.give_clusters(chosen, members)
-                last = min(epoch + cfg.tsne_label_epochs, cfg.epochs)
+                last = min(self.release_epoch, cfg.epochs)
                 self.log.info(f'Epochs {epoch + 1}-{last}: these {len(chosen)} images '
                               f'train with their t-SNE cluster as y given (--tsne_label_epochs).')
         if epoch == self.release_epoch:
@@ -136,8 +136,9 @@ class GMVAEModel(BaseModel):
     def reshape_epochs(self):
         """The placements of before_epoch, and the release of the clusters it gives, that a run of --epochs
         reaches."""
-        epochs = tuple(self.placements().values()) + (self.release_epoch,)
-        return tuple(e for e in epochs if 0 < e < self.config.epochs)
+        cfg = self.config
+        epochs = (cfg.kmeans_init_epoch,) + tsne_placement_epochs(cfg) + (self.release_epoch,)
+        return tuple(e for e in epochs if 0 < e < cfg.epochs)
 
     def posterior_z(self, x):
         """The mean and log-variance of q(z|x) of images x (N, H, W, C): two (N, z_dim) float32 arrays."""

@@ -15,8 +15,8 @@ ARCHITECTURE_FLAGS = ('model_type', 'dataset_name', 'image_size', 'channels', 's
                       'K_clusters', 'hidden_dim', 'num_layers', 'likelihood')
 # Flags that define how it is trained: they must also match to continue training.
 TRAINING_FLAGS = ('learning_rate', 'batch_size', 'drop_prob', 'dropout_on', 'beta', 'seed', 'y_prior_threshold',
-                  'warmup_epochs', 'kmeans_init_epoch', 'tsne_init_epoch', 'tsne_label_epochs', 'iw_train_samples',
-                  'mc_samples', 'lr_schedule')
+                  'warmup_epochs', 'kmeans_init_epoch', 'tsne_init_epoch', 'tsne_repeat_epochs', 'tsne_label_epochs',
+                  'iw_train_samples', 'mc_samples', 'lr_schedule')
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ import pytest
 import GMVAE_main
 from Alg_GMVAE.GMVAE_graph import GMVAEGraph
 from Alg_GMVAE.GMVAE_model import placement_never_happens
-from utils.args import FREE_BITS_SHARE, ORIGINAL_DEFAULTS, OWN_IMAGES_DEFAULTS, parse_args
+from utils.args import FREE_BITS_SHARE, ORIGINAL_DEFAULTS, OWN_IMAGES_DEFAULTS, parse_args, tsne_placement_epochs
 from utils.metrics import hungarian_accuracy
 
 
@@ -70,9 +70,20 @@ def test_a_placement_that_the_run_never_reaches_is_named():
                                                                                         tsne_init_epoch=30)
 
 
-def test_two_placements_on_one_epoch_are_refused():
+@pytest.mark.parametrize('flags, epochs', [([], (30, 60, 90)), (['--tsne_repeat_epochs=0'], (30,)),
+                                           (['--tsne_repeat_epochs=25', '--epochs=80'], (30, 55)),
+                                           (['--tsne_init_epoch=0'], ()), (['--epochs=30'], ())])
+def test_the_t_sne_placement_repeats_every_tsne_repeat_epochs_within_the_run(flags, epochs):
+    assert tsne_placement_epochs(parse_args('GMVAE', ['--dataset_name=mine', *flags])) == epochs
+
+
+@pytest.mark.parametrize('flags, said', [(['--kmeans_init_epoch=5', '--tsne_init_epoch=5'], 'at epoch 5'),
+                                         (['--kmeans_init_epoch=60'], 'at epoch 60'),   # the first repeat
+                                         (['--tsne_repeat_epochs=-1'], '--tsne_repeat_epochs must be >= 0')])
+def test_two_placements_on_one_epoch_and_a_negative_repeat_are_refused(flags, said, capsys):
     with pytest.raises(SystemExit):
-        parse_args('GMVAE', ['--dataset_name=mine', '--kmeans_init_epoch=5', '--tsne_init_epoch=5'])
+        parse_args('GMVAE', ['--dataset_name=mine', *flags])
+    assert said in capsys.readouterr().err
 
 
 def two_patterns(n, seed=0):
@@ -101,6 +112,9 @@ def test_the_command_a_user_types_finds_both_clusters_of_a_generated_set(tmp_pat
     assert 'Epoch 10: the 2 components of p(z|w,y) placed on k-means of the training images' in log
     assert 'Epoch 30: the 2 components of p(z|w,y) placed on t-SNE + k-means of the posterior means of z' in log
     assert f'Epochs 31-{30 + OWN_IMAGES_DEFAULTS["tsne_label_epochs"]}: these 96 images train with their t-SNE' in log
+    for epoch in (60, 90):   # placed again every --tsne_repeat_epochs, the clusters given anew until the release
+        assert f'Epoch {epoch}: the 2 components of p(z|w,y) placed on t-SNE + k-means' in log
+        assert f'Epochs {epoch + 1}-100: these 96 images train with their t-SNE cluster as y given' in log
 
 
 

@@ -64,15 +64,25 @@ def _image_size(text):
 # The original's defaults, which MNIST and FREY keep, and those of a GMVAE on your own images, chosen on
 # benchmarks/clustering_suite.py (docs/clustering.md): the flags the user does not give take them.
 ORIGINAL_DEFAULTS = {'epochs': 20, 'sigma': 0.1, 'z_dim': 3, 'w_dim': 3, 'hidden_dim': 50, 'y_prior_threshold': 0.0,
-                     'kmeans_init_epoch': 0, 'tsne_init_epoch': 0, 'tsne_label_epochs': 0}
+                     'kmeans_init_epoch': 0, 'tsne_init_epoch': 0, 'tsne_repeat_epochs': 0, 'tsne_label_epochs': 0}
 OWN_IMAGES_DEFAULTS = {'epochs': 100, 'sigma': 0.01, 'z_dim': 10, 'w_dim': 4, 'hidden_dim': 256,
-                       'kmeans_init_epoch': 10, 'tsne_init_epoch': 30, 'tsne_label_epochs': 70}
+                       'kmeans_init_epoch': 10, 'tsne_init_epoch': 30, 'tsne_repeat_epochs': 30, 'tsne_label_epochs': 70}
 FREE_BITS_SHARE = 0.5   # own images: --y_prior_threshold = this x log K nats
 PLACEMENT_FLAGS = ('kmeans_init_epoch', 'tsne_init_epoch')   # a GMVAE's placements of its mixture (epochs; 0: never)
 # A GMVAE's flags that act on the ELBO's KL terms, which the IWAE objective of --iw_train_samples > 1 has not:
 # refused with it, and 0 by default under it. Each says what it does.
 ELBO_KL_FLAGS = {'y_prior_threshold': "bounds the ELBO's kl_y",
                  'tsne_label_epochs': "gives clusters to the ELBO's kl_z and kl_y"}
+
+
+def tsne_placement_epochs(cfg):
+    """The epochs (0-based, below --epochs) before which a GMVAE places its mixture on t-SNE + k-means of z:
+    --tsne_init_epoch (0: never) and every --tsne_repeat_epochs after it (0: once)."""
+    if not cfg.tsne_init_epoch:
+        return ()
+    if not cfg.tsne_repeat_epochs:
+        return (cfg.tsne_init_epoch,) if cfg.tsne_init_epoch < cfg.epochs else ()
+    return tuple(range(cfg.tsne_init_epoch, cfg.epochs, cfg.tsne_repeat_epochs))
 
 
 def original_flags(*leave_out):
@@ -152,9 +162,13 @@ def build_parser(family):
         model.add_argument('--tsne_init_epoch', type=int, default=None,
                            help='after this many epochs, place them again, on t-SNE + k-means of the training '
                                 f'images\' posterior means of z (0: never; {_default("tsne_init_epoch", family)})')
+        model.add_argument('--tsne_repeat_epochs', type=int, default=None,
+                           help='place them so again every this many epochs after the first t-SNE placement, each '
+                                'time from the z of then (0: once; '
+                                f'{_default("tsne_repeat_epochs", family)})')
         model.add_argument('--tsne_label_epochs', type=int, default=None,
-                           help='for this many epochs after the t-SNE placement, train each placed image with its '
-                                't-SNE cluster as y given, so that the encoder makes those clusters Gaussian (0: '
+                           help='for this many epochs after the first t-SNE placement, train each placed image with '
+                                'its latest t-SNE cluster as y given, so that the encoder makes those clusters Gaussian (0: '
                                 f'never; {_default("tsne_label_epochs", family)})')
     model.add_argument('--hidden_dim', type=int, default=None,
                        help=f'units of each dense layer ({_default("hidden_dim", family)})')
@@ -274,12 +288,13 @@ def _check(args, family):
         return ('--mc_samples averages the ELBO, which the IWAE objective of --iw_train_samples > 1 replaces '
                 '(with its own samples): give one of them')
     if family == 'GMVAE':
-        for name in PLACEMENT_FLAGS + ('tsne_label_epochs',):
+        for name in PLACEMENT_FLAGS + ('tsne_repeat_epochs', 'tsne_label_epochs'):
             if getattr(args, name) < 0:
                 return f'--{name} must be >= 0 (0: never), got {getattr(args, name)}'
-        if args.kmeans_init_epoch == args.tsne_init_epoch > 0:
-            return (f'--kmeans_init_epoch and --tsne_init_epoch both place the mixture at epoch '
-                    f'{args.tsne_init_epoch}: give them different epochs, or 0 to one of them')
+        if args.kmeans_init_epoch and args.kmeans_init_epoch in tsne_placement_epochs(args):
+            return (f'--kmeans_init_epoch and the t-SNE placements (--tsne_init_epoch, --tsne_repeat_epochs) both '
+                    f'place the mixture at epoch {args.kmeans_init_epoch}: give them different epochs, or 0 to one '
+                    'of them')
     if args.warmup_epochs < 0:
         return f'--warmup_epochs must be >= 0 (0: no warm-up), got {args.warmup_epochs}'
     if args.iw_samples < 0:
