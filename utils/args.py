@@ -66,7 +66,8 @@ def _image_size(text):
 ORIGINAL_DEFAULTS = {'epochs': 20, 'sigma': 0.1, 'z_dim': 3, 'w_dim': 3, 'hidden_dim': 50, 'y_prior_threshold': 0.0,
                      'kmeans_init_epoch': 0, 'tsne_init_epoch': 0, 'tsne_repeat_epochs': 0, 'tsne_label_epochs': 0}
 OWN_IMAGES_DEFAULTS = {'epochs': 100, 'sigma': 0.01, 'z_dim': 10, 'w_dim': 4, 'hidden_dim': 256,
-                       'kmeans_init_epoch': 10, 'tsne_init_epoch': 30, 'tsne_repeat_epochs': 30, 'tsne_label_epochs': 70}
+                       'kmeans_init_epoch': 10, 'tsne_init_epoch': 30, 'tsne_repeat_epochs': 30,
+                       'tsne_label_epochs': 70}
 FREE_BITS_SHARE = 0.5   # own images: --y_prior_threshold = this x log K nats
 PLACEMENT_FLAGS = ('kmeans_init_epoch', 'tsne_init_epoch')   # a GMVAE's placements of its mixture (epochs; 0: never)
 # A GMVAE's flags that act on the ELBO's KL terms, which the IWAE objective of --iw_train_samples > 1 has not:
@@ -168,8 +169,8 @@ def build_parser(family):
                                 f'{_default("tsne_repeat_epochs", family)})')
         model.add_argument('--tsne_label_epochs', type=int, default=None,
                            help='for this many epochs after the first t-SNE placement, train each placed image with '
-                                'its latest t-SNE cluster as y given, so that the encoder makes those clusters Gaussian (0: '
-                                f'never; {_default("tsne_label_epochs", family)})')
+                                'its latest t-SNE cluster as y given, so that the encoder makes those clusters '
+                                f'Gaussian (0: never; {_default("tsne_label_epochs", family)})')
     model.add_argument('--hidden_dim', type=int, default=None,
                        help=f'units of each dense layer ({_default("hidden_dim", family)})')
     model.add_argument('--num_layers', type=int, default=2, help='hidden dense layers in each network (default 2)')
