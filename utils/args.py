@@ -81,9 +81,7 @@ def tsne_placement_epochs(cfg):
     --tsne_init_epoch (0: never) and every --tsne_repeat_epochs after it (0: once)."""
     if not cfg.tsne_init_epoch:
         return ()
-    if not cfg.tsne_repeat_epochs:
-        return (cfg.tsne_init_epoch,) if cfg.tsne_init_epoch < cfg.epochs else ()
-    return tuple(range(cfg.tsne_init_epoch, cfg.epochs, cfg.tsne_repeat_epochs))
+    return tuple(range(cfg.tsne_init_epoch, cfg.epochs, cfg.tsne_repeat_epochs or cfg.epochs))   # --epochs >= 1
 
 
 def original_flags(*leave_out):
