@@ -9,6 +9,10 @@ class NonFiniteLoss(RunError):
     """A loss term became NaN or Inf during training."""
 
 
+class Diverged(RunError):
+    """An epoch's training loss ended above the first epoch's on every order of the images tried."""
+
+
 class Interrupted(Exception):
     """SIGINT or SIGTERM stopped training after the checkpoint of epoch `epoch` (`finished`: no epoch left)."""
 

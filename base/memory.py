@@ -12,7 +12,8 @@ from utils.constants import MODEL_TYPES
 from utils.machine import physical_memory
 
 BYTES = 4            # float32
-WEIGHT_COPIES = 5    # weights, gradients, two Adam slots, best weights kept for early stopping
+WEIGHT_COPIES = 8    # weights, gradients, two Adam slots, best weights kept for early stopping, and a copy of
+                     # the weights and slots at the epoch's start (to undo a diverged epoch)
 TRAIN_FACTOR = 3     # training activations: forward, kept for the backward pass, and their gradients
 
 

@@ -1,4 +1,5 @@
 """The epoch loop: train, validate, record the history and the summaries, checkpoint, stop early or on a signal."""
+import math
 import signal
 import sys
 import time
@@ -8,9 +9,11 @@ import tensorflow as tf
 from tqdm import tqdm
 
 from base.compiled_steps import STEPS_PER_CALL
-from base.errors import Interrupted, NonFiniteLoss, RunError
+from base.errors import Diverged, Interrupted, NonFiniteLoss, RunError
 from utils.files import atomic_write_json
 from utils.interrupt import SIGNALS, StopRequest
+
+RETRIES = 2   # a diverged epoch (`_train_guarded`) is trained again on another order of the images this many times
 
 
 class Training:
@@ -42,7 +45,7 @@ class Training:
                 if epoch in self.reshape_epochs():   # a new model: its best validation loss is still to come
                     self.stopper.replay([])
                 start = time.time()
-                train_terms = self._train_epoch(epoch, steps)
+                train_terms = self._train_guarded(epoch, steps)
                 seconds = time.time() - start
                 valid_terms = self.evaluate(self.x_valid)
                 self.epoch.assign(epoch + 1)
@@ -97,18 +100,45 @@ class Training:
         for s, t in zip(source, target):
             t.assign(s)
 
-    def _train_epoch(self, epoch, steps):
-        """One pass over a permutation (seeded by --seed and the epoch) of the training set.
+    def _train_guarded(self, epoch, steps):
+        """`_train_epoch`, undone and trained again on another order of the images when it diverges.
+
+        An epoch diverges when its mean training loss ends above the first epoch's: one bad stretch of steps
+        (a few images far from a narrow component of the GMVAE's mixture) can throw the weights that far, and
+        the later epochs would start from there. The weights and Adam's state go back to the epoch's start,
+        RETRIES times at most; then the run stops with one sentence, keeping the checkpoint before the epoch.
+        """
+        state = self.graph.weights + self.optimizer.variables
+        self._copy_weights(state, self.epoch_start)
+        for attempt in range(RETRIES + 1):
+            terms = self._train_epoch(epoch, steps, attempt)
+            first = self.history.get('train/loss', [math.inf])[0]
+            if terms['loss'] <= first:
+                return terms
+            what = (f'epoch {epoch + 1} diverged: its training loss, {terms["loss"]:.1f} nats, ended above the '
+                    f"first epoch's {first:.1f}")
+            self._copy_weights(self.epoch_start, state)
+            if attempt < RETRIES:
+                self.log.warning(f'{what.capitalize()}. It is undone and trained again on another order of the '
+                                 f'images ({attempt + 2} of {RETRIES + 1} tries).')
+        raise Diverged(f'{what} on each of {RETRIES + 1} orders of the images; the checkpoint of epoch {epoch} is '
+                       f'kept. Likely fix: a smaller --learning_rate (now {self.config.learning_rate})')
+
+    def _train_epoch(self, epoch, steps, attempt=0):
+        """One pass over a permutation (seeded by --seed, the epoch and, after the first, the attempt) of the
+        training set.
 
         The epoch's whole index goes in once, so every call has the same signature (one compilation per
         run); each call runs STEPS_PER_CALL steps of it and returns one vector of term means.
         """
-        order = np.random.default_rng([self.config.seed, epoch]).permutation(len(self.data.train.x))
+        key = [self.config.seed, epoch] + ([attempt] if attempt else [])
+        order = np.random.default_rng(key).permutation(len(self.data.train.x))
         index = order[:steps * self.config.batch_size].reshape(steps, self.config.batch_size).astype(np.int32)
         index = tf.constant(index)
         totals = dict.fromkeys(self.names, 0.0)
         trace = self._trace_on(epoch)
-        with tqdm(total=steps, desc=f'epoch {epoch + 1}/{self.config.epochs}', unit='step',
+        tries = f' (try {attempt + 1})' if attempt else ''
+        with tqdm(total=steps, desc=f'epoch {epoch + 1}/{self.config.epochs}{tries}', unit='step',
                   file=sys.stderr, leave=False, mininterval=1.0) as bar:
             for first in range(0, steps, STEPS_PER_CALL):
                 last = min(first + STEPS_PER_CALL, steps)

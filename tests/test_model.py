@@ -11,7 +11,8 @@ import tensorflow as tf
 
 from Alg_VAE.VAE_graph import VAEGraph
 from Alg_VAE.VAE_model import VAEModel
-from base.base_model import NonFiniteLoss, RunError, RunPaths
+from base.base_model import BaseModel, NonFiniteLoss, RunError, RunPaths
+from base.errors import Diverged
 from tests.conftest import blobs
 from utils.args import parse_args, run_name
 from utils.data import Dataset, Split
@@ -96,6 +97,54 @@ def test_non_finite_loss_stops_and_keeps_the_last_good_checkpoint(trained, tmp_p
     with pytest.raises(NonFiniteLoss, match=r'epoch 3.*sigma'):
         broken.train()
     assert broken.manager.latest_checkpoint == good
+
+
+def third_epoch_tries(monkeypatch, diverging=0, order=None):
+    """Patch BaseModel._train_epoch: the first `diverging` tries of the third epoch diverge (after their real pass the
+    weights are thrown off and the loss reported far above the first epoch's); `order` trains that epoch on the
+    order of that try instead."""
+    train_epoch = BaseModel._train_epoch
+
+    def patched(self, epoch, steps, attempt=0):
+        terms = train_epoch(self, epoch, steps, order if epoch == 2 and order is not None else attempt)
+        if epoch == 2 and attempt < diverging:
+            for w in self.graph.trainable_variables:
+                w.assign_add(tf.fill(w.shape, 100.0))
+            terms = {**terms, 'loss': 1e9}
+        return terms
+
+    monkeypatch.setattr(BaseModel, '_train_epoch', patched)
+
+
+def test_a_diverged_epoch_is_undone_and_trained_again_on_another_order(trained, tmp_path, monkeypatch, caplog):
+    third_epoch_tries(monkeypatch, order=1)
+    reference, _ = make_model(copy_of(trained, tmp_path / 'reference'), '--epochs=3')
+    assert reference.restore(required=True)
+    reference.train()
+
+    third_epoch_tries(monkeypatch, diverging=1)
+    model, _ = make_model(copy_of(trained, tmp_path / 'diverged'), '--epochs=3')
+    assert model.restore(required=True)
+    model.train()
+    assert "Epoch 3 diverged: its training loss, 1000000000.0 nats, ended above the first epoch's" in caplog.text
+    assert '(2 of 3 tries)' in caplog.text
+    for mine, theirs in zip(model.graph.weights + model.optimizer.variables,
+                            reference.graph.weights + reference.optimizer.variables):
+        np.testing.assert_array_equal(mine.numpy(), theirs.numpy())
+    assert model.history['train/loss'] == reference.history['train/loss']
+
+
+def test_an_epoch_that_diverges_on_every_try_stops_in_one_sentence(trained, tmp_path, monkeypatch):
+    third_epoch_tries(monkeypatch, diverging=3)
+    model, _ = make_model(copy_of(trained, tmp_path), '--epochs=3')
+    assert model.restore(required=True)
+    before = [w.numpy() for w in model.graph.weights]
+    with pytest.raises(Diverged, match=r'^epoch 3 diverged: .* on each of 3 orders of the images; the checkpoint of '
+                                       r'epoch 2 is kept\. Likely fix: a smaller --learning_rate \(now 0\.001\)$'):
+        model.train()
+    assert model.manager.latest_checkpoint.endswith('-2')
+    for w, saved in zip(model.graph.weights, before):
+        np.testing.assert_array_equal(w.numpy(), saved)
 
 
 def test_batch_larger_than_the_dataset_is_refused(tmp_path):
