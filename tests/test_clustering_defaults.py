@@ -70,7 +70,7 @@ def test_a_placement_that_the_run_never_reaches_is_named():
                                                                                         tsne_init_epoch=30)
 
 
-@pytest.mark.parametrize('flags, epochs', [([], (30, 60, 90)), (['--tsne_repeat_epochs=0'], (30,)),
+@pytest.mark.parametrize('flags, epochs', [([], (30, 45, 60, 75, 90)), (['--tsne_repeat_epochs=0'], (30,)),
                                            (['--tsne_repeat_epochs=25', '--epochs=80'], (30, 55)),
                                            (['--tsne_init_epoch=0'], ()), (['--epochs=30'], ())])
 def test_the_t_sne_placement_repeats_every_tsne_repeat_epochs_within_the_run(flags, epochs):
@@ -112,7 +112,7 @@ def test_the_command_a_user_types_finds_both_clusters_of_a_generated_set(tmp_pat
     assert 'Epoch 10: the 2 components of p(z|w,y) placed on k-means of the training images' in log
     assert 'Epoch 30: the 2 components of p(z|w,y) placed on t-SNE + k-means of the posterior means of z' in log
     assert f'Epochs 31-{30 + OWN_IMAGES_DEFAULTS["tsne_label_epochs"]}: these 96 images train with their t-SNE' in log
-    for epoch in (60, 90):   # placed again every --tsne_repeat_epochs, the clusters given anew until the release
+    for epoch in (45, 60, 75, 90):   # placed again every --tsne_repeat_epochs, the clusters given anew until the release
         assert f'Epoch {epoch}: the 2 components of p(z|w,y) placed on t-SNE + k-means' in log
         assert f'Epochs {epoch + 1}-100: these 96 images train with their t-SNE cluster as y given' in log
 

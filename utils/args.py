@@ -66,7 +66,7 @@ def _image_size(text):
 ORIGINAL_DEFAULTS = {'epochs': 20, 'sigma': 0.1, 'z_dim': 3, 'w_dim': 3, 'hidden_dim': 50, 'y_prior_threshold': 0.0,
                      'kmeans_init_epoch': 0, 'tsne_init_epoch': 0, 'tsne_repeat_epochs': 0, 'tsne_label_epochs': 0}
 OWN_IMAGES_DEFAULTS = {'epochs': 100, 'sigma': 0.01, 'z_dim': 10, 'w_dim': 4, 'hidden_dim': 256,
-                       'kmeans_init_epoch': 10, 'tsne_init_epoch': 30, 'tsne_repeat_epochs': 30,
+                       'kmeans_init_epoch': 10, 'tsne_init_epoch': 30, 'tsne_repeat_epochs': 15,
                        'tsne_label_epochs': 70}
 FREE_BITS_SHARE = 0.5   # own images: --y_prior_threshold = this x log K nats
 PLACEMENT_FLAGS = ('kmeans_init_epoch', 'tsne_init_epoch')   # a GMVAE's placements of its mixture (epochs; 0: never)
