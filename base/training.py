@@ -115,14 +115,15 @@ class Training:
             first = self.history.get('train/loss', [math.inf])[0]
             if terms['loss'] <= first:
                 return terms
-            what = (f'epoch {epoch + 1} diverged: its training loss, {terms["loss"]:.1f} nats, ended above the '
-                    f"first epoch's {first:.1f}")
+            what = (f'diverged: its training loss, {terms["loss"]:.1f} nats, ended above the first epoch\'s '
+                    f'{first:.1f}')
             self._copy_weights(self.epoch_start, state)
             if attempt < RETRIES:
-                self.log.warning(f'{what.capitalize()}. It is undone and trained again on another order of the '
-                                 f'images ({attempt + 2} of {RETRIES + 1} tries).')
-        raise Diverged(f'{what} on each of {RETRIES + 1} orders of the images; the checkpoint of epoch {epoch} is '
-                       f'kept. Likely fix: a smaller --learning_rate (now {self.config.learning_rate})')
+                self.log.warning(f'Epoch {epoch + 1} {what}. It is undone and trained again on another order of '
+                                 f'the images ({attempt + 2} of {RETRIES + 1} tries).')
+        raise Diverged(f'epoch {epoch + 1} {what} on each of {RETRIES + 1} orders of the images; the checkpoint '
+                       f'of epoch {epoch} is kept. Likely fix: a smaller --learning_rate '
+                       f'(now {self.config.learning_rate})')
 
     def _train_epoch(self, epoch, steps, attempt=0):
         """One pass over a permutation (seeded by --seed, the epoch and, after the first, the attempt) of the
