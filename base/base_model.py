@@ -66,9 +66,10 @@ class BaseModel(CompiledSteps, Evaluation, Checkpoints, Training, Summaries, Res
             # and their epoch (0: none yet). The training noise is keyed by the optimizer's step count.
             self.best_weights = [tf.Variable(tf.convert_to_tensor(w), trainable=False) for w in graph.weights]
             self.best_epoch = tf.Variable(0, dtype=tf.int64, trainable=False, name='best_epoch')
-            # The weights and Adam's state at the start of the epoch in progress, to undo a diverged one (not saved).
-            self.epoch_start = [tf.Variable(tf.convert_to_tensor(v), trainable=False)
-                                for v in graph.weights + self.optimizer.variables]
+            # The weights and Adam's state, and their copy at the start of the epoch in progress, to undo a
+            # diverged one (not saved).
+            self.epoch_state = graph.weights + self.optimizer.variables
+            self.epoch_start = [tf.Variable(tf.convert_to_tensor(v), trainable=False) for v in self.epoch_state]
             self.train_state = self.training_state()
         core = dict(graph=graph, optimizer=self.optimizer, epoch=self.epoch, noise=graph.noise)
         resume = dict(best_weights=self.best_weights, best_epoch=self.best_epoch, **self.train_state)

@@ -108,16 +108,15 @@ class Training:
         and the later epochs would start from there. The weights and Adam's state go back to the epoch's start,
         RETRIES times at most; then the run stops with one sentence, keeping the checkpoint before the epoch.
         """
-        state = self.graph.weights + self.optimizer.variables
-        self._copy_weights(state, self.epoch_start)
+        self._copy_weights(self.epoch_state, self.epoch_start)
+        first = self.history.get('train/loss', [math.inf])[0]
         for attempt in range(RETRIES + 1):
             terms = self._train_epoch(epoch, steps, attempt)
-            first = self.history.get('train/loss', [math.inf])[0]
             if terms['loss'] <= first:
                 return terms
             what = (f'diverged: its training loss, {terms["loss"]:.1f} nats, ended above the first epoch\'s '
                     f'{first:.1f}')
-            self._copy_weights(self.epoch_start, state)
+            self._copy_weights(self.epoch_start, self.epoch_state)
             if attempt < RETRIES:
                 self.log.warning(f'Epoch {epoch + 1} {what}. It is undone and trained again on another order of '
                                  f'the images ({attempt + 2} of {RETRIES + 1} tries).')
