@@ -1,5 +1,4 @@
 """The epoch loop: train, validate, record the history and the summaries, checkpoint, stop early or on a signal."""
-import math
 import signal
 import sys
 import time
@@ -105,24 +104,35 @@ class Training:
 
         An epoch diverges when its mean training loss ends above the first epoch's: one bad stretch of steps
         can throw the weights that far (in the clustering suite, one GMVAE epoch's kl_z rose to 311,802 nats),
-        and the later epochs would start from there. The weights and Adam's state go back to the epoch's start,
-        RETRIES times at most; then the run stops with one sentence, keeping the checkpoint before the epoch.
+        and the later epochs would start from there. The first epoch itself diverges when its loss ends above
+        the untrained model's validation loss by more than that loss's size plus one nat per pixel value: a
+        margin that one epoch's noise on a handful of images does not cross, and that a learning rate far too
+        high does (the colour gradients of docs/clustering.md at --l_rate=0.05: 1.4e11 nats after one epoch,
+        against 1,888 before it). The weights and
+        Adam's state go back to the epoch's start, RETRIES times at most; then the run stops with one sentence,
+        keeping the checkpoint before the epoch.
         """
         self._copy_weights(self.epoch_state, self.epoch_start)
-        first = self.history.get('train/loss', [math.inf])[0]
+        if self.history.get('train/loss'):
+            bound = self.history['train/loss'][0]
+            yardstick = f"the first epoch's {bound:.1f}"
+        else:
+            start = self.evaluate(self.x_valid)['loss']   # of the untrained model (or of one without history.json)
+            margin = abs(start) + float(np.prod(self.x_valid.shape[1:]))
+            bound = start + margin
+            yardstick = f'the validation loss of the weights it started from, {start:.1f}, by more than {margin:.1f}'
         for attempt in range(RETRIES + 1):
             terms = self._train_epoch(epoch, steps, attempt)
-            if terms['loss'] <= first:
+            if terms['loss'] <= bound:
                 return terms
-            what = (f'diverged: its training loss, {terms["loss"]:.1f} nats, ended above the first epoch\'s '
-                    f'{first:.1f}')
+            what = f'diverged: its training loss, {terms["loss"]:.1f} nats, ended above {yardstick}'
             self._copy_weights(self.epoch_start, self.epoch_state)
             if attempt < RETRIES:
                 self.log.warning(f'Epoch {epoch + 1} {what}. It is undone and trained again on another order of '
                                  f'the images ({attempt + 2} of {RETRIES + 1} tries).')
-        raise Diverged(f'epoch {epoch + 1} {what} on each of {RETRIES + 1} orders of the images; the checkpoint '
-                       f'of epoch {epoch} is kept. Likely fix: a smaller --learning_rate '
-                       f'(now {self.config.learning_rate})')
+        kept = f'the checkpoint of epoch {epoch} is kept' if epoch else 'nothing is saved'
+        raise Diverged(f'epoch {epoch + 1} {what} on each of {RETRIES + 1} orders of the images; {kept}. '
+                       f'Likely fix: a smaller --learning_rate (now {self.config.learning_rate})')
 
     def _train_epoch(self, epoch, steps, attempt=0):
         """One pass over a permutation (seeded by --seed, the epoch and, after the first, the attempt) of the

@@ -99,15 +99,15 @@ def test_non_finite_loss_stops_and_keeps_the_last_good_checkpoint(trained, tmp_p
     assert broken.manager.latest_checkpoint == good
 
 
-def third_epoch_tries(monkeypatch, diverging=0, order=None):
-    """Patch BaseModel._train_epoch: the first `diverging` tries of the third epoch diverge (after their real pass the
-    weights are thrown off and the loss reported far above the first epoch's); `order` trains that epoch on the
-    order of that try instead."""
+def diverging_tries(monkeypatch, diverging=0, order=None, epoch=2):
+    """Patch BaseModel._train_epoch: the first `diverging` tries of `epoch` (0-based; the third by default) diverge
+    (after their real pass the weights are thrown off and the loss reported as 1e9); `order` trains that epoch on
+    the order of that try instead."""
     train_epoch = BaseModel._train_epoch
 
-    def patched(self, epoch, steps, attempt=0):
-        terms = train_epoch(self, epoch, steps, order if epoch == 2 and order is not None else attempt)
-        if epoch == 2 and attempt < diverging:
+    def patched(self, this, steps, attempt=0):
+        terms = train_epoch(self, this, steps, order if this == epoch and order is not None else attempt)
+        if this == epoch and attempt < diverging:
             for w in self.graph.trainable_variables:
                 w.assign_add(tf.fill(w.shape, 100.0))
             terms = {**terms, 'loss': 1e9}
@@ -117,12 +117,12 @@ def third_epoch_tries(monkeypatch, diverging=0, order=None):
 
 
 def test_a_diverged_epoch_is_undone_and_trained_again_on_another_order(trained, tmp_path, monkeypatch, caplog):
-    third_epoch_tries(monkeypatch, order=1)
+    diverging_tries(monkeypatch, order=1)
     reference, _ = make_model(copy_of(trained, tmp_path / 'reference'), '--epochs=3')
     assert reference.restore(required=True)
     reference.train()
 
-    third_epoch_tries(monkeypatch, diverging=1)
+    diverging_tries(monkeypatch, diverging=1)
     model, _ = make_model(copy_of(trained, tmp_path / 'diverged'), '--epochs=3')
     assert model.restore(required=True)
     model.train()
@@ -135,7 +135,7 @@ def test_a_diverged_epoch_is_undone_and_trained_again_on_another_order(trained, 
 
 
 def test_an_epoch_that_diverges_on_every_try_stops_in_one_sentence(trained, tmp_path, monkeypatch):
-    third_epoch_tries(monkeypatch, diverging=3)
+    diverging_tries(monkeypatch, diverging=3)
     model, _ = make_model(copy_of(trained, tmp_path), '--epochs=3')
     assert model.restore(required=True)
     before = [w.numpy() for w in model.graph.weights]
@@ -145,6 +145,30 @@ def test_an_epoch_that_diverges_on_every_try_stops_in_one_sentence(trained, tmp_
     assert model.manager.latest_checkpoint.endswith('-2')
     for w, saved in zip(model.graph.weights, before):
         np.testing.assert_array_equal(w.numpy(), saved)
+
+
+def test_a_first_epoch_that_diverges_is_measured_against_the_untrained_model(tmp_path, monkeypatch, caplog):
+    diverging_tries(monkeypatch, order=1, epoch=0)
+    reference, _ = make_model(tmp_path / 'reference', '--epochs=1')
+    reference.train()
+
+    diverging_tries(monkeypatch, diverging=1, epoch=0)
+    model, _ = make_model(tmp_path / 'diverged', '--epochs=1')
+    untrained = model.evaluate(model.x_valid)['loss']
+    model.train()
+    assert (f'Epoch 1 diverged: its training loss, 1000000000.0 nats, ended above the validation loss of the '
+            f'weights it started from, {untrained:.1f}, by more than {abs(untrained) + 28 * 28:.1f}') in caplog.text
+    for mine, theirs in zip(model.epoch_state, reference.epoch_state):
+        np.testing.assert_array_equal(mine.numpy(), theirs.numpy())
+
+
+def test_a_first_epoch_that_diverges_on_every_try_stops_with_nothing_saved(tmp_path, monkeypatch):
+    diverging_tries(monkeypatch, diverging=3, epoch=0)
+    model, _ = make_model(tmp_path, '--epochs=2')
+    with pytest.raises(Diverged, match=r'^epoch 1 diverged: .* on each of 3 orders of the images; nothing is '
+                                       r'saved\. Likely fix: a smaller --learning_rate'):
+        model.train()
+    assert model.manager.latest_checkpoint is None
 
 
 def test_batch_larger_than_the_dataset_is_refused(tmp_path):
