@@ -108,9 +108,8 @@ class Training:
         the untrained model's validation loss by more than that loss's size plus one nat per pixel value: a
         margin that one epoch's noise on a handful of images does not cross, and that a learning rate far too
         high does (the colour gradients of docs/clustering.md at --l_rate=0.05: 1.4e11 nats after one epoch,
-        against 1,888 before it). The weights and
-        Adam's state go back to the epoch's start, RETRIES times at most; then the run stops with one sentence,
-        keeping the checkpoint before the epoch.
+        against 1,888 before it). The weights and Adam's state go back to the epoch's start, RETRIES times at
+        most; then the run stops with one sentence, keeping the checkpoint before the epoch.
         """
         self._copy_weights(self.epoch_state, self.epoch_start)
         if self.history.get('train/loss'):
@@ -130,7 +129,7 @@ class Training:
             if attempt < RETRIES:
                 self.log.warning(f'Epoch {epoch + 1} {what}. It is undone and trained again on another order of '
                                  f'the images ({attempt + 2} of {RETRIES + 1} tries).')
-        kept = f'the checkpoint of epoch {epoch} is kept' if epoch else 'nothing is saved'
+        kept = f'the checkpoint of epoch {epoch} is kept' if epoch else 'no checkpoint is saved'
         raise Diverged(f'epoch {epoch + 1} {what} on each of {RETRIES + 1} orders of the images; {kept}. '
                        f'Likely fix: a smaller --learning_rate (now {self.config.learning_rate})')
 

@@ -162,11 +162,11 @@ def test_a_first_epoch_that_diverges_is_measured_against_the_untrained_model(tmp
         np.testing.assert_array_equal(mine.numpy(), theirs.numpy())
 
 
-def test_a_first_epoch_that_diverges_on_every_try_stops_with_nothing_saved(tmp_path, monkeypatch):
+def test_a_first_epoch_that_diverges_on_every_try_stops_with_no_checkpoint(tmp_path, monkeypatch):
     diverging_tries(monkeypatch, diverging=3, epoch=0)
     model, _ = make_model(tmp_path, '--epochs=2')
-    with pytest.raises(Diverged, match=r'^epoch 1 diverged: .* on each of 3 orders of the images; nothing is '
-                                       r'saved\. Likely fix: a smaller --learning_rate'):
+    with pytest.raises(Diverged, match=r'^epoch 1 diverged: .* on each of 3 orders of the images; no checkpoint '
+                                       r'is saved\. Likely fix: a smaller --learning_rate'):
         model.train()
     assert model.manager.latest_checkpoint is None
 
