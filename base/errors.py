@@ -10,7 +10,8 @@ class NonFiniteLoss(RunError):
 
 
 class Diverged(RunError):
-    """An epoch's training loss ended above the first epoch's on every order of the images tried."""
+    """An epoch's training loss ended above its yardstick on every order of the images tried: the first epoch's
+    loss, or for the first epoch the untrained model's validation loss and a margin (Training._train_guarded)."""
 
 
 class Interrupted(Exception):
