@@ -17,8 +17,9 @@ README's table; any other label (a candidate, with its flags after `--`) writes
 clustering_candidates.json and the table of docs/clustering.md.
 
 The sets: MNIST subsets with 1,000 and 5,000 training images; 10,000 MNIST images downsampled to
-8x8 and to 14x14; scikit-learn's 1,797 handwritten 8x8 digits (a small real set); colour_shapes
-(benchmarks/generated_data.py, 4,000 images, as PNG files).
+8x8 and to 14x14; scikit-learn's 1,797 handwritten 8x8 digits (a small real set); two generated colour
+sets (benchmarks/generated_data.py, as PNG files): colour_shapes (4,000 images, the class a shape in any
+colour) and shapes_in_colours (4,500 images, the class a shape and a colour).
 """
 import argparse
 import json
@@ -31,7 +32,7 @@ import numpy as np
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from benchmarks.generated_data import SHAPES, colour_shapes, write_folder  # noqa: E402
+from benchmarks.generated_data import COLOURED_SHAPES, SHAPES, colour_shapes, shapes_in_colours, write_folder  # noqa: E402
 from utils.files import atomic_write_json, read_json  # noqa: E402
 
 OUT = os.path.join(ROOT, 'benchmarks', 'results', 'clustering_suite.json')              # the chosen defaults
@@ -66,28 +67,29 @@ def _mnist_heldout(data_dir, n=HELDOUT):
     return np.rint(test.x[:n] * 255).astype(np.uint8), test.y[:n]
 
 
-# name -> (builder(data_dir) -> (x uint8, y), K, written as a folder of PNGs, held-out builder or None).
+# name -> (builder(data_dir) -> (x uint8, y), K, class names of a folder of PNGs or None, held-out builder or None).
 # A set with held-out images is scored on them (through --predict) instead of its own small test split.
 SETS = {
-    'mnist_1k': (lambda d: _mnist(d, 1250), 10, False, _mnist_heldout),
-    'mnist_5k': (lambda d: _mnist(d, 6250), 10, False, _mnist_heldout),
-    'mnist_8x8': (lambda d: _mnist(d, 10000, (8, 8)), 10, False, None),
-    'mnist_14x14': (lambda d: _mnist(d, 10000, (14, 14)), 10, False, None),
-    'sklearn_digits': (lambda d: _digits(), 10, False, None),
-    'colour_shapes': (lambda d: colour_shapes(4000), len(SHAPES), True, None),
+    'mnist_1k': (lambda d: _mnist(d, 1250), 10, None, _mnist_heldout),
+    'mnist_5k': (lambda d: _mnist(d, 6250), 10, None, _mnist_heldout),
+    'mnist_8x8': (lambda d: _mnist(d, 10000, (8, 8)), 10, None, None),
+    'mnist_14x14': (lambda d: _mnist(d, 10000, (14, 14)), 10, None, None),
+    'sklearn_digits': (lambda d: _digits(), 10, None, None),
+    'colour_shapes': (lambda d: colour_shapes(4000), len(SHAPES), SHAPES, None),
+    'shapes_in_colours': (lambda d: shapes_in_colours(4500), len(COLOURED_SHAPES), COLOURED_SHAPES, None),
 }
 
 
 def build(name, data_dir, work):
     """Write the set `name` (and its held-out images) into `work` once; returns it loaded (utils.data.Dataset)
     and the path of the held-out .npz file, or None."""
-    builder, _, as_folder, heldout = SETS[name]
+    builder, _, names, heldout = SETS[name]
     folder, array = os.path.join(work, name), os.path.join(work, name + '.npz')
     if not (os.path.isdir(folder) or os.path.exists(array)):
         x, y = builder(data_dir)
         os.makedirs(work, exist_ok=True)
-        if as_folder:
-            write_folder(folder, x, y, SHAPES)
+        if names:
+            write_folder(folder, x, y, names)
         else:
             np.savez(array, x=x, y=y)
     heldout_path = heldout_file(work, name) if heldout else None
@@ -150,7 +152,8 @@ def _heldout_scores(path, y):
 DESCRIPTIONS = {'mnist_1k': 'MNIST, 1,000 training images', 'mnist_5k': 'MNIST, 5,000 training images',
                 'mnist_8x8': 'MNIST at 8x8, 10,000 images', 'mnist_14x14': 'MNIST at 14x14, 10,000 images',
                 'sklearn_digits': "scikit-learn's 8x8 digits, 1,797 images",
-                'colour_shapes': '32x32 colour shapes, 4,000 PNG files'}
+                'colour_shapes': '32x32 colour shapes, 4,000 PNG files',
+                'shapes_in_colours': '32x32, 3 shapes x 3 colours, 4,500 PNG files'}
 README = os.path.join(ROOT, 'README.md')
 DOC = os.path.join(ROOT, 'docs', 'clustering.md')
 CHOSEN = 'defaults'   # the configuration that the command a user types gets: the README's table
