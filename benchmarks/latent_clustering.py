@@ -14,7 +14,9 @@ assignment, argmax_k p(y=k|w,z) at the posterior means:
   alpha 0.9, 50 iterations): how much a neighbourhood smoothing of the mixture's own answer adds.
 
 If t-SNE of z scores as t-SNE of the pixels does while the mixture stays below, the latent space holds the
-classes and the gap lies in the Gaussian shape of the mixture's clusters. Rows go to --out as JSON.
+classes and the gap lies in the Gaussian shape of the mixture's clusters. On a set whose class is made of
+factors (shapes_in_colours: a colour and a shape), a linear probe (logistic regression of each factor from z,
+fit on the training images) says whether z holds a factor that its clusterings miss. Rows go to --out as JSON.
 """
 import argparse
 import json
@@ -63,6 +65,22 @@ def measure(model, scored, K, seed):
             'gmvae_spread_knn_z': _scores(y, spread(probabilities, z).argmax(axis=1))}
 
 
+# set -> {factor: the factor's label of a class label}. The folder's classes are sorted by name, as Keras
+# sorts them: blue, green, red, each with disc, square, triangle.
+FACTORS = {'shapes_in_colours': {'colour': lambda y: y // 3, 'shape': lambda y: y % 3}}
+
+
+def probe(model, scored, factors):
+    """{factor: accuracy} on scored = (x, y) of a logistic regression of factor(y) from the posterior means of z,
+    fit on the training images' z; the class itself under 'class'."""
+    from sklearn.linear_model import LogisticRegression
+
+    (x, y), train = scored, model.data.train
+    z_train, z = (model.predict(model.graph.latent_mean, images) for images in (train.x, x))
+    return {name: float(LogisticRegression(max_iter=2000).fit(z_train, of(train.y)).score(z, of(y)))
+            for name, of in {'class': lambda y: y, **factors}.items()}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--work', default='experiments/clustering_suite')
@@ -83,6 +101,7 @@ def main():
             scored = scored_images(model.data, heldout_file(args.work, name) if SETS[name][3] else None)
             found = {'runs_label': args.label, 'command': row['command'], 'dataset': name, 'model_type': model_type,
                      'test_images': len(scored[1]), **measure(model, scored, SETS[name][1], args.seed),
+                     **({'linear_probe_z': probe(model, scored, FACTORS[name])} if name in FACTORS else {}),
                      'suite_kmeans_pixels': row['kmeans_pixels'], 'suite_tsne_kmeans_pixels': row.get('tsne_kmeans')}
             report['rows'] = [r for r in report['rows'] if (r['dataset'], r['model_type']) != (name, model_type)]
             report['rows'].append(found)
