@@ -15,7 +15,8 @@ from PIL import Image, ImageDraw
 
 SHAPES = ('disc', 'square', 'triangle', 'cross')
 COLOURS = ('red', 'green', 'blue')
-COLOURED_SHAPES = tuple(f'{c}_{s}' for c in COLOURS for s in SHAPES[:3])
+PLAIN_SHAPES = SHAPES[:3]   # shapes_in_colours' shapes: the cross is left out
+COLOURED_SHAPES = tuple(f'{c}_{s}' for c in COLOURS for s in PLAIN_SHAPES)
 
 
 def _draw(draw, shape, cx, cy, r, colour):
@@ -66,8 +67,8 @@ def shapes_in_colours(n, size=32, seed=0):
     labels = _balanced(rng, n, len(COLOURED_SHAPES))
     x = np.empty((n, size, size, 3), np.uint8)
     for i, k in enumerate(labels):
-        channel, shape = divmod(int(k), 3)
-        x[i] = _image(rng, size, SHAPES[shape], lambda rng: _tint(rng, channel))
+        channel, shape = divmod(int(k), len(PLAIN_SHAPES))
+        x[i] = _image(rng, size, PLAIN_SHAPES[shape], lambda rng: _tint(rng, channel))
     return x, labels
 
 

@@ -30,6 +30,7 @@ sys.path.insert(0, ROOT)
 
 from benchmarks.clustering_suite import (OUT as SUITE, SETS, _scores, baselines, heldout_file,  # noqa: E402
                                         scored_images)
+from benchmarks.generated_data import PLAIN_SHAPES  # noqa: E402
 from benchmarks.paper_protocol_noise import restore  # noqa: E402
 from utils.files import atomic_write_json, read_json  # noqa: E402
 
@@ -51,8 +52,9 @@ def spread(probabilities, z):
     return found
 
 
-def measure(model, scored, K, seed):
-    """{name: {accuracy_hungarian, nmi}} on scored = (x (N, H, W, C), y (N,)) for the restored GMVAEModel."""
+def measure(model, scored, K, seed, factors=None):
+    """{name: {accuracy_hungarian, nmi}} on scored = (x (N, H, W, C), y (N,)) for the restored GMVAEModel; with
+    factors (FACTORS' of the set), also 'linear_probe_z' (probe)."""
     from sklearn.mixture import GaussianMixture
 
     graph, (x, y) = model.graph, scored
@@ -62,22 +64,22 @@ def measure(model, scored, K, seed):
     return {'gmvae': _scores(y, probabilities.argmax(axis=1)), 'kmeans_z': of_z['kmeans'],
             'gmm_z': _scores(y, GaussianMixture(K, n_init=3, random_state=seed).fit(z_train).predict(z)),
             'tsne_z_kmeans': of_z['tsne_kmeans'],
-            'gmvae_spread_knn_z': _scores(y, spread(probabilities, z).argmax(axis=1))}
+            'gmvae_spread_knn_z': _scores(y, spread(probabilities, z).argmax(axis=1)),
+            **({'linear_probe_z': probe(z_train, model.data.train.y, z, y, factors)} if factors else {})}
 
 
 # set -> {factor: the factor's label of a class label}. The folder's classes are sorted by name, as Keras
 # sorts them: blue, green, red, each with disc, square, triangle.
-FACTORS = {'shapes_in_colours': {'colour': lambda y: y // 3, 'shape': lambda y: y % 3}}
+FACTORS = {'shapes_in_colours': {'colour': lambda y: y // len(PLAIN_SHAPES), 'shape': lambda y: y % len(PLAIN_SHAPES)}}
 
 
-def probe(model, scored, factors):
-    """{factor: accuracy} on scored = (x, y) of a logistic regression of factor(y) from the posterior means of z,
-    fit on the training images' z; the class itself under 'class'."""
+def probe(z_train, y_train, z, y, factors):
+    """{factor: accuracy} on z (N, z_dim) with labels y (N,) of a logistic regression of factor(y) from z, fit on
+    the training images' z_train (M, z_dim) and y_train (M,); the class itself under 'class'."""
     from sklearn.linear_model import LogisticRegression
 
-    (x, y), train = scored, model.data.train
-    z_train, z = (model.predict(model.graph.latent_mean, images) for images in (train.x, x))
-    return {name: float(LogisticRegression(max_iter=2000).fit(z_train, of(train.y)).score(z, of(y)))
+    z_train, z = z_train.astype(np.float32), z.astype(np.float32)   # the encoder's own dtype (exact from float64)
+    return {name: float(LogisticRegression(max_iter=2000).fit(z_train, of(y_train)).score(z, of(y)))
             for name, of in {'class': lambda y: y, **factors}.items()}
 
 
@@ -100,8 +102,8 @@ def main():
             model = restore(row['command'], os.path.join(args.work, 'runs', args.label), args.work)
             scored = scored_images(model.data, heldout_file(args.work, name) if SETS[name][3] else None)
             found = {'runs_label': args.label, 'command': row['command'], 'dataset': name, 'model_type': model_type,
-                     'test_images': len(scored[1]), **measure(model, scored, SETS[name][1], args.seed),
-                     **({'linear_probe_z': probe(model, scored, FACTORS[name])} if name in FACTORS else {}),
+                     'test_images': len(scored[1]),
+                     **measure(model, scored, SETS[name][1], args.seed, FACTORS.get(name)),
                      'suite_kmeans_pixels': row['kmeans_pixels'], 'suite_tsne_kmeans_pixels': row.get('tsne_kmeans')}
             report['rows'] = [r for r in report['rows'] if (r['dataset'], r['model_type']) != (name, model_type)]
             report['rows'].append(found)

@@ -1,7 +1,5 @@
 """benchmarks/latent_clustering.py: label spreading over the kNN graph of z corrects a lone wrong answer; the
 linear probe reads a factor that z holds and not one it lacks."""
-from types import SimpleNamespace
-
 import numpy as np
 
 from benchmarks.latent_clustering import FACTORS, probe, spread
@@ -20,13 +18,10 @@ def test_spreading_gives_a_point_the_answer_of_its_neighbours():
 def test_the_probe_reads_the_colour_that_z_holds_and_not_the_shape_it_lacks():
     rng = np.random.default_rng(0)
 
-    def images(n):   # z (here the "images" themselves): the colour on one axis, the shape nowhere
+    def latents(n):   # z: the colour on one axis, the shape nowhere
         y = rng.integers(0, 9, n)
         return np.stack([y // 3 + rng.normal(0, 0.1, n), rng.normal(0, 1, n)], axis=1), y
 
-    (x_train, y_train), scored = images(600), images(300)
-    model = SimpleNamespace(graph=SimpleNamespace(latent_mean=None), predict=lambda _, x: x,
-                            data=SimpleNamespace(train=SimpleNamespace(x=x_train, y=y_train)))
-    found = probe(model, scored, FACTORS['shapes_in_colours'])
+    found = probe(*latents(600), *latents(300), FACTORS['shapes_in_colours'])
     assert set(found) == {'class', 'colour', 'shape'}
     assert found['colour'] > 0.95 and found['shape'] < 0.5 and found['class'] < 0.5
