@@ -75,9 +75,8 @@ class GMVAEModel(BaseModel):
         - after --kmeans_init_epoch epochs, on k-means of their pixels, so that the mixture starts from the
           pixels' clusters, laid out where the encoder puts them;
         - after --tsne_init_epoch epochs, and again every --tsne_repeat_epochs, on t-SNE + k-means of their
-          posterior means of z, or with --tsne_on=reconstruction of the decoder's reconstructions from them (of
-          at most TSNE_PLACEMENT_IMAGES of them), whose neighbourhoods hold the classes better than any Gaussian
-          clustering of z does (docs/clustering.md).
+          posterior means of z (of at most TSNE_PLACEMENT_IMAGES of them), whose neighbourhoods hold the classes
+          better than any Gaussian clustering of z does (docs/clustering.md).
 
         Training then refines them (`place`). For --tsne_label_epochs epochs after the first t-SNE placement, its
         images train with their latest t-SNE cluster as y given (`give_clusters`), which is then taken back."""
@@ -95,13 +94,9 @@ class GMVAEModel(BaseModel):
             rng = np.random.default_rng(cfg.seed)
             chosen = np.sort(rng.choice(len(x), min(len(x), TSNE_PLACEMENT_IMAGES), replace=False))
             z_mean, z_log_var = self.posterior_z(x[chosen])
-            if cfg.tsne_on == 'z':
-                features, source = z_mean, 'posterior means of z'
-            else:
-                features, source = self.predict(self.graph.reconstruct, x[chosen]), 'reconstructions'
-            members = tsne_kmeans(features, K, cfg.seed)
+            members = tsne_kmeans(z_mean, K, cfg.seed)
             self.place(epoch, z_mean, z_log_var, members,
-                       f't-SNE + k-means of the {source} of {len(chosen)} training images')
+                       f't-SNE + k-means of the posterior means of z of {len(chosen)} training images')
             if epoch < self.release_epoch:
                 self.give_clusters(chosen, members)
                 last = min(self.release_epoch, cfg.epochs)

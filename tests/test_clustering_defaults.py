@@ -131,20 +131,3 @@ def test_early_stopping_waits_for_each_placement_and_then_judges_the_placed_mode
     assert 'Epoch 2: the 2 components' in log and 'Epoch 4: the 2 components of p(z|w,y) placed on t-SNE' in log
     assert 'epoch 6/8' in log and 'epoch 7/8' not in log
     assert 'Restored the weights of the best validation loss' in log and 'epoch 5)' in log
-
-
-def test_the_t_sne_placement_embeds_the_reconstructions_when_asked(tmp_path):
-    x, y = two_patterns(60)
-    np.savez(tmp_path / 'two.npz', x=x, y=y)
-    dirs = [f'--checkpoint_dir={tmp_path}/ckpt', f'--log_dir={tmp_path}/summary', f'--result_dir={tmp_path}/results']
-    assert GMVAE_main.run(['--dataset_name=two', f'--data_dir={tmp_path}', '--K_clusters=2', '--summary=0',
-                           '--hidden_dim=16', '--epochs=3', '--kmeans_init_epoch=0', '--tsne_init_epoch=2',
-                           '--tsne_on=reconstruction', '--batch_size=16', *dirs]) == 0
-    log = (tmp_path / 'summary' / 'GMV_two_001_10_4_16_2_2' / 'train.log').read_text()
-    assert 'Epoch 2: the 2 components of p(z|w,y) placed on t-SNE + k-means of the reconstructions of 48' in log
-
-
-def test_an_unknown_t_sne_feature_is_refused(capsys):
-    with pytest.raises(SystemExit):
-        parse_args('GMVAE', ['--dataset_name=mine', '--tsne_on=pixels'])
-    assert '--tsne_on' in capsys.readouterr().err

@@ -64,13 +64,11 @@ def _image_size(text):
 # The original's defaults, which MNIST and FREY keep, and those of a GMVAE on your own images, chosen on
 # benchmarks/clustering_suite.py (docs/clustering.md): the flags the user does not give take them.
 ORIGINAL_DEFAULTS = {'epochs': 20, 'sigma': 0.1, 'z_dim': 3, 'w_dim': 3, 'hidden_dim': 50, 'y_prior_threshold': 0.0,
-                     'kmeans_init_epoch': 0, 'tsne_init_epoch': 0, 'tsne_on': 'z', 'tsne_repeat_epochs': 0,
-                     'tsne_label_epochs': 0}
+                     'kmeans_init_epoch': 0, 'tsne_init_epoch': 0, 'tsne_repeat_epochs': 0, 'tsne_label_epochs': 0}
 OWN_IMAGES_DEFAULTS = {'epochs': 100, 'sigma': 0.01, 'z_dim': 10, 'w_dim': 4, 'hidden_dim': 256,
-                       'kmeans_init_epoch': 10, 'tsne_init_epoch': 30, 'tsne_on': 'z', 'tsne_repeat_epochs': 15,
+                       'kmeans_init_epoch': 10, 'tsne_init_epoch': 30, 'tsne_repeat_epochs': 15,
                        'tsne_label_epochs': 70}
 FREE_BITS_SHARE = 0.5   # own images: --y_prior_threshold = this x log K nats
-TSNE_FEATURES = ('z', 'reconstruction')   # --tsne_on: what the t-SNE placements embed
 PLACEMENT_FLAGS = ('kmeans_init_epoch', 'tsne_init_epoch')   # a GMVAE's placements of its mixture (epochs; 0: never)
 # A GMVAE's flags that act on the ELBO's KL terms, which the IWAE objective of --iw_train_samples > 1 has not:
 # refused with it, and 0 by default under it. Each says what it does.
@@ -95,11 +93,9 @@ def original_flags(*leave_out):
 def _default(flag, family):
     """The help text's default of a flag, from ORIGINAL_DEFAULTS and (a GMVAE's) OWN_IMAGES_DEFAULTS:
     'default 3; 10 for your own images'."""
-    def shown(value):
-        return value if isinstance(value, str) else f'{value:g}'
-    text = f'default {shown(ORIGINAL_DEFAULTS[flag])}'
+    text = f'default {ORIGINAL_DEFAULTS[flag]:g}'
     if family == 'GMVAE' and flag in OWN_IMAGES_DEFAULTS:
-        text += f'; {shown(OWN_IMAGES_DEFAULTS[flag])} for your own images'
+        text += f'; {OWN_IMAGES_DEFAULTS[flag]:g} for your own images'
     return text
 
 
@@ -165,10 +161,6 @@ def build_parser(family):
         model.add_argument('--tsne_init_epoch', type=int, default=None,
                            help='after this many epochs, place them again, on t-SNE + k-means of the training '
                                 f'images\' posterior means of z (0: never; {_default("tsne_init_epoch", family)})')
-        model.add_argument('--tsne_on', choices=TSNE_FEATURES, default=None,
-                           help="what the t-SNE placements embed: each training image's posterior mean of z, or "
-                                'its reconstruction from it, whose pixels keep the differences (such as colour) '
-                                f'that z holds along its narrow directions ({_default("tsne_on", family)})')
         model.add_argument('--tsne_repeat_epochs', type=int, default=None,
                            help='place them so again every this many epochs after the first t-SNE placement, each '
                                 'time from the z of then (0: once; '
